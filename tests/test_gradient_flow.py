@@ -140,6 +140,18 @@ def test_sweep_result_counts_successes_and_prints_a_table():
     assert len(lines) == 3 and "2/3" in lines[1] and "0/3" in lines[2] and "0.17" in lines[2]
 
 
+def test_sweep_summary_reads_the_same_whatever_the_failed_runs_scored():
+    solved = [0.004, 0.0041, 0.0062]
+    a = gf.SweepResult([10, 30], [0, 1, 2], np.array([solved, [0.16, 0.17, 0.18]]), 0.01, 10)
+    b = gf.SweepResult([10, 30], [0, 1, 2], np.array([solved, [0.18, 0.19, 0.21]]), 0.01, 10)
+    assert a.summary() == b.summary()
+    lines = a.summary().splitlines()
+    assert lines[1].split() == ["10", "3/3", "0.0041"]
+    assert "0/3" in lines[2] and "at the baseline" in lines[2]
+    partly = gf.SweepResult([20], [0], np.array([[0.05]]), 0.01, 10)
+    assert partly.summary().splitlines()[1].split() == ["20", "0/1", "0.05"]
+
+
 def test_length_sweep_trains_and_tests_each_run():
     result = gf.length_sweep([4, 6], [0], steps=3)
     assert result.mse.shape == (2, 1) and np.all(np.isfinite(result.mse)) and np.all(result.mse > 0)
