@@ -19,7 +19,7 @@ install: $(STAMP)
 
 ## Open the course in JupyterLab, on lesson 1.
 lab: install
-	$(BIN)/jupyter lab notebooks/01_neural_networks.ipynb
+	$(BIN)/rnn-course start
 
 ## Everything: lint, unit tests, every notebook through nbval.
 test: install lint

@@ -44,6 +44,27 @@ def test_environment_yml_and_pyproject_declare_the_same_dependencies():
     )
 
 
+def _version(requirement: str) -> str:
+    """The version part of a requirement, written pip's way (conda's ``=0.11`` is pip's ``==0.11.*``)."""
+    spec = requirement.strip()[len(_name(requirement)):].replace(" ", "")
+    if spec.startswith("=") and not spec.startswith("=="):
+        spec = f"=={spec[1:]}.*"
+    return spec
+
+
+def test_environment_yml_and_pyproject_ask_for_the_same_versions():
+    pip_deps, conda_deps = pyproject_dependencies(), conda_dependencies()
+    drift = {name: (pip_deps[name], conda_deps[name]) for name in set(pip_deps) & set(conda_deps)
+             if _version(pip_deps[name]) != _version(conda_deps[name])}
+    assert not drift, f"pyproject.toml and environment.yml ask for different versions: {drift}"
+
+
+def test_the_version_comparison_sees_a_drift():
+    assert _version("numpy>=1.24") == _version("numpy >=1.24")
+    assert _version("nbval==0.11.*") == _version("nbval=0.11")
+    assert _version("numpy>=1.24") != _version("numpy>=1.26")
+
+
 def test_nbval_is_pinned_to_the_current_release_in_both():
     assert pyproject_dependencies()["nbval"].replace(" ", "") == "nbval==0.11.*"
     assert conda_dependencies()["nbval"].replace(" ", "") == "nbval=0.11"
