@@ -47,8 +47,39 @@ def progress_bar(iterable, *, total=None, desc=None, enabled=True):
     if not enabled:
         return iterable
     from tqdm.auto import tqdm
+    from tqdm.notebook import tqdm as notebook_tqdm
 
+    if issubclass(tqdm, notebook_tqdm):
+        return _notebook_bar()(iterable, total=total, desc=desc, mininterval=0.25)
     return tqdm(iterable, total=total, desc=desc, mininterval=0.25)
+
+
+def _notebook_bar():
+    """tqdm's notebook bar, shown under a display id so that, when it closes, the text a saved
+    notebook keeps for it (what GitHub shows, where no widget runs) says the run finished,
+    instead of the "0%" it was displayed with. That text has no timings, so re-running an
+    unchanged lesson leaves its file unchanged."""
+    from IPython.display import display
+    from tqdm.notebook import tqdm as notebook_tqdm
+
+    class FinishedBar(notebook_tqdm):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, display=False, **kwargs)
+            self._handle = display(self._bundle(f"{self.desc}: 0/{self.total}"), raw=True, display_id=True)
+            self.displayed = True
+
+        def _bundle(self, text: str) -> dict:
+            bundle = dict(self.container._repr_mimebundle_())
+            bundle["text/plain"] = text
+            return bundle
+
+        def close(self):
+            super().close()
+            handle, self._handle = getattr(self, "_handle", None), None
+            if handle is not None:
+                handle.update(self._bundle(f"{self.desc}: {self.n}/{self.total} done"), raw=True)
+
+    return FinishedBar
 
 
 def train(params: dict, make_batch, *, loss: str = "mse", readout: str = "last", steps: int = 1000,

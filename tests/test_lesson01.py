@@ -191,7 +191,8 @@ def test_solution_matches_the_package_sigmoid():
     (lambda z: 1 / (1 + np.exp(z)), "sign of z is flipped"),
     (lambda z: 0.5, "has shape ()"),
     (lambda z: None, "forget to `return`"),
-    (lambda z: z, "sigmoid(0) should be 0.5"),
+    (lambda z: z, "for z = -2 the sigmoid is 0.119, but your function gives -2"),
+    (lambda z: np.where(z >= 0, 1 / (1 + np.exp(-np.abs(z))), 1 / (1 + np.exp(-np.abs(z)))), "only for negative z"),
     (lambda z: 1 / (1 + math.exp(-z)), "use np.exp"),
     (lambda z: 1 / (1 + np.exp(-z)) if z >= 0 else 0.0, "use np.exp"),
 ])
@@ -274,6 +275,8 @@ def _tanh_dZ(dA, A):
     (lambda dA, X, W, A: (dA @ W, _tanh_dZ(dA, A).T @ X, _tanh_dZ(dA, A).sum(0)), "dX is off"),
     (lambda dA, X, W, A: (_tanh_dZ(dA, A).T @ X, _tanh_dZ(dA, A).sum(0)), "three arrays"),
     (lambda dA, X, W, A: None, "forget to `return"),
+    (lambda dA, X, W, A: (_tanh_dZ(dA, A).T @ X, _tanh_dZ(dA, A) @ W, _tanh_dZ(dA, A).sum(0)), "swapped"),
+    (lambda dA, X, W, A: (_tanh_dZ(dA, A) @ W, _tanh_dZ(dA, A).T @ X, _tanh_dZ(dA, A).sum(1)), "axis=1"),
 ])
 def test_dense_backward_checker_explains_typical_mistakes(answer, says):
     status, message = _result("01.dense_backward", answer)

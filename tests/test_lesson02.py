@@ -57,6 +57,7 @@ def test_rnn_step_unattempted_is_not_an_error():
     (lambda x, h, Wx, Wh, b: np.tanh(x @ Wx + h @ Wh.T + b), ["ValueError", "x_t @ W_xh.T"]),
     (lambda x, h, Wx, Wh, b: None, ["returned None"]),
     (lambda x, h, Wx, Wh, b: np.tanh(x @ Wx.T + h @ Wh.T + b)[0], ["shape (4,)", "expected (3, 4)"]),
+    (lambda x, h, Wx, Wh, b: np.tanh(x @ Wx.T + h @ Wh.T) + b, ["after the tanh", "inside"]),
 ])
 def test_rnn_step_explains_typical_mistakes(answer, phrases):
     _assert_wrong("02.rnn_step", answer, *phrases)
@@ -105,6 +106,17 @@ def test_rnn_forward_explains_typical_mistakes(variant, phrases):
     _assert_wrong("02.rnn_forward", _forward_variant(**variant), *phrases)
 
 
+def test_rnn_forward_that_skips_the_first_step_is_told_so():
+    def answer(x, h0, W_xh, W_hh, b_h):
+        h, prev = np.zeros((x.shape[0], h0.shape[0], W_hh.shape[0])), h0
+        for t in range(1, x.shape[0]):
+            prev = np.tanh(x[t] @ W_xh.T + prev @ W_hh.T + b_h)
+            h[t] = prev
+        return h
+
+    _assert_wrong("02.rnn_forward", answer, "first step is missing", "range(T)")
+
+
 def test_rnn_forward_must_not_keep_hidden_state_between_calls():
     memory = {}
 
@@ -133,13 +145,17 @@ def test_rnn_step_backward_accepts_the_reference_and_equals_the_package(rng):
 
 
 def _backward_variant(*, da=None, dh_prev_T=False, dW_hh_from_h_t=False, dW_hh_T=False, db_not_summed=False,
-                      dW_xh_T=False, count=5):
+                      dW_xh_T=False, count=5, mean=(), swap=False):
     def answer(dh_t, x_t, h_prev, h_t, W_xh, W_hh):
         d = dh_t * (1 - h_t ** 2) if da is None else da(dh_t, h_prev, h_t)
         out = [d @ W_xh, d @ (W_hh.T if dh_prev_T else W_hh),
                x_t.T @ d if dW_xh_T else d.T @ x_t,
                (d.T @ h_t) if dW_hh_from_h_t else ((d.T @ h_prev).T if dW_hh_T else d.T @ h_prev),
                d if db_not_summed else d.sum(axis=0)]
+        for k in mean:                                  # averaged over the batch instead of summed
+            out[k] = out[k] / d.shape[0]
+        if swap:
+            out[0], out[1] = out[1], out[0]
         return tuple(out[:count])
     return answer
 
@@ -157,6 +173,10 @@ def _backward_variant(*, da=None, dh_prev_T=False, dW_hh_from_h_t=False, dW_hh_T
     (dict(db_not_summed=True), ["db_h has shape (B, H)", "sum"]),
     (dict(dW_xh_T=True), ["dW_xh has shape (D, H)", "weight's shape"]),
     (dict(count=4), ["five arrays"]),
+    (dict(mean=(2, 3, 4)), ["db_h is the mean", "sum"]),
+    (dict(mean=(3,)), ["dW_hh is averaged", "da.T @ h_prev"]),
+    (dict(mean=(2,)), ["dW_xh is averaged", "da.T @ x_t"]),
+    (dict(swap=True), ["dx_t and dh_prev are swapped"]),
 ])
 def test_rnn_step_backward_explains_typical_mistakes(variant, phrases):
     _assert_wrong("02.rnn_step_backward", _backward_variant(**variant), *phrases)
@@ -292,8 +312,25 @@ def test_static_figure_shows_the_presets():
 
 def test_cobweb_walks_the_staircase():
     xs, ys = rnn_unit.cobweb(np.array([0.1, 0.2, 0.3]))
-    np.testing.assert_allclose(xs, [0.1, 0.2, 0.2, 0.3, 0.3])
-    np.testing.assert_allclose(ys, [0.1, 0.1, 0.2, 0.2, 0.3])
+    np.testing.assert_allclose(xs, [0.1, 0.1, 0.2, 0.2, 0.3])
+    np.testing.assert_allclose(ys, [0.1, 0.2, 0.2, 0.3, 0.3])
+
+
+@pytest.mark.parametrize("preset", list(rnn_unit.PRESETS))
+def test_cobweb_corners_sit_on_the_map_and_on_the_diagonal(preset):
+    w = rnn_unit.PRESETS[preset]
+    data = rnn_unit.pulse_response(w["w_hh"], w["w_xh"], w["b"])
+    xs, ys = data["cobweb_x"], data["cobweb_y"]
+    # (h_k, h_k) on the diagonal, then (h_k, h_{k+1}) straight above or below it, on the map
+    np.testing.assert_allclose(xs[0::2], ys[0::2])
+    np.testing.assert_allclose(ys[1::2], rnn_unit.unit_map(w["w_hh"], w["b"], xs[1::2]))
+
+
+def test_saturated_means_where_the_state_settles_not_a_passing_peak():
+    settles_high = rnn_unit.pulse_response(**rnn_unit.PRESETS["saturates"])["label"]
+    assert "saturated" in settles_high
+    moderate = rnn_unit.pulse_response(w_hh=1.5, w_xh=1.0, b=0.5)["label"]   # settles at 0.96
+    assert "saturated" not in moderate
 
 
 # --- the diagram ---------------------------------------------------------------------------
@@ -336,3 +373,11 @@ def test_notebook_ships_exercises_unattempted_with_their_solutions():
         assert sources[i + 1] == solution_markdown(name)
         outputs = nb.cells[i].outputs
         assert outputs and "Not attempted yet" in outputs[0]["data"]["text/plain"]
+
+
+def test_the_explorer_displays_as_its_widget_with_a_readable_offline_text():
+    from rnn_course.widgets.live import OFFLINE_TEXT
+    explorer = rnn_unit.rnn_unit_explorer()
+    bundle = explorer._repr_mimebundle_()
+    assert bundle["application/vnd.jupyter.widget-view+json"]["model_id"] == explorer.widget.model_id
+    assert bundle["text/plain"] == OFFLINE_TEXT

@@ -32,6 +32,7 @@ def test_step_jacobian_accepts_the_reference_and_an_explicit_diag_product():
 @pytest.mark.parametrize("answer, phrase", [
     (lambda W, h: W @ np.diag(1 - h**2), "columns"),
     (lambda W, h: np.diag(1 - h**2) @ W.T, "transposed"),
+    (lambda W, h: W.T @ np.diag(1 - h**2), "transposed"),                 # J^T, what the backward pass uses
     (lambda W, h: W.copy(), "derivative 1 - h_t^2 is missing"),
     (lambda W, h: (1 - h)[:, None] * W, "squared"),
     (lambda W, h: (1 - np.tanh(h) ** 2)[:, None] * W, "no second tanh"),
@@ -161,7 +162,7 @@ def test_raising_the_scale_makes_the_far_gradient_grow(widget):
     assert widget.data["bound"][1] == pytest.approx(1.5)
     np.testing.assert_allclose(widget.bound_line.get_ydata(), 1.5 ** np.arange(40))
     assert widget.live.renders == renders + 1 and widget.live.widget.value != before_png
-    assert widget.data["heat"][:, 0].mean() > np.log10(before_far)
+    assert widget.data["heat"][:, -1].mean() > np.log10(before_far)       # the farthest lag, like norms[-1]
 
 
 def test_length_changes_the_curve_and_the_heat_map(widget):
@@ -193,7 +194,7 @@ def test_activation_and_input_size_change_the_measured_rate(widget):
 def test_sliders_at_their_extremes_give_finite_data_and_no_warnings(widget, settings, capsys):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        with np.errstate(all="raise", under="ignore"):
+        with np.errstate(all="raise"):
             for name, value in settings.items():
                 widget.sliders[name].value = value
     assert np.all(np.isfinite(widget.data["heat"])) and np.all(np.isfinite(widget.data["norms"]))
@@ -210,3 +211,18 @@ def test_static_drawing_matches_the_widget_data():
     np.testing.assert_array_equal(norm_line.get_ydata(), data["norms"])
     assert image.get_array().shape == (gw.HIDDEN_SIZE, 30)
     plt.close(fig)
+
+
+def test_the_widget_displays_as_its_layout_with_a_readable_offline_text():
+    from rnn_course.widgets.live import OFFLINE_TEXT
+    explorer = gw.gradient_flow_widget(T=20)
+    bundle = explorer._repr_mimebundle_()
+    assert bundle["application/vnd.jupyter.widget-view+json"]["model_id"] == explorer.widget.model_id
+    assert bundle["text/plain"] == OFFLINE_TEXT
+
+
+def test_heat_map_columns_run_in_lag_order_like_the_curve():
+    data = gw.flow_data(0.5, 30, "tanh", 0.1)
+    column_size = (10.0 ** data["heat"]).mean(axis=0)          # per lag, like norms
+    assert np.all(np.diff(np.log(column_size)) < 0)            # s = 0.5: shrinks with every step back
+    assert np.all(np.diff(np.log(data["norms"])) < 0)

@@ -93,3 +93,26 @@ def test_a_small_lstm_beats_the_adding_baseline_clearly():
     x, y = tasks.adding_problem(10, 500, np.random.default_rng(99))
     pred, _ = model.forward(result.params, x, readout="last")
     assert np.mean((pred - y) ** 2) < 0.2 * tasks.ADDING_BASELINE_MSE
+
+
+def test_a_finished_notebook_progress_bar_leaves_a_text_without_timings(monkeypatch):
+    import IPython.display
+
+    from rnn_course import train as train_module
+
+    shown = []
+
+    class Handle:
+        def update(self, data, raw=False):
+            shown.append(data["text/plain"])
+
+    def fake_display(data, raw=False, display_id=None):
+        assert raw and display_id and "application/vnd.jupyter.widget-view+json" in data
+        shown.append(data["text/plain"])
+        return Handle()
+
+    monkeypatch.setattr(IPython.display, "display", fake_display)
+    bar = train_module._notebook_bar()(range(4), total=4, desc="RNN T=10")
+    assert list(bar) == [0, 1, 2, 3]
+    bar.close()                                   # a second close (as train() does) changes nothing
+    assert shown == ["RNN T=10: 0/4", "RNN T=10: 4/4 done"]

@@ -62,8 +62,13 @@ def _check_stable_sigmoid(answer):
         if _matches(got, sigmoid(-z)):
             raise Mistake("the sign of z is flipped: you computed 1 / (1 + e^z), which falls as z grows. "
                           "The sigmoid rises: sigmoid(2) is about 0.88.")
-        raise Mistake(f"sigmoid(0) should be 0.5 and sigmoid(2) about 0.881; your function gives "
-                      f"{float(got[0, 2]):.3g} and {float(got[1, 1]):.3g}.")
+        wrong = np.flatnonzero(~np.isclose(got, expected, rtol=1e-6, atol=1e-6))
+        zs, gs, es = z.ravel()[wrong], np.asarray(got, float).ravel()[wrong], expected.ravel()[wrong]
+        where = ("only for negative z: check the branch for z < 0" if np.all(zs < 0) else
+                 "only for positive z: check the branch for z >= 0" if np.all(zs > 0) else "")
+        raise Mistake(f"for z = {zs[0]:g} the sigmoid is {es[0]:.3g}, but your function gives {gs[0]:.3g}"
+                      + (f"; it is off {where}." if where else
+                         f" (wrong at {len(wrong)} of {z.size} test values)."))
     extreme = np.array([-1000.0, -50.0, 0.0, 50.0, 1000.0])
     before = extreme.copy()
     got = attempt(_strict(answer), extreme)
@@ -171,6 +176,10 @@ def _check_dense_backward(answer):
     if not isinstance(got, tuple | list) or len(got) != 3:
         raise Mistake("dense_backward should return three arrays, in the order dX, dW, db.")
     dX, dW, db = got
+    shapes = [None if g is None else np.shape(g) for g in got]
+    if shapes[0] == W.shape and shapes[1] == X.shape:
+        raise Mistake(f"the first two arrays are swapped: return dX (N, D) = {X.shape} first, then dW (H, D) = "
+                      f"{W.shape}, then db.")
     dZ = dA * (1 - A**2)
     wrong_derivatives = {
         "you left out the tanh derivative: multiply dA by (1 - A**2) first, element by element": dA,
@@ -195,6 +204,9 @@ def _check_dense_backward(answer):
     if db is not None and db.shape == A.shape:
         raise Mistake(f"db has shape (N, H) = {A.shape}, but b has shape (H,) = (4,). The same b is added to "
                       "every example, so its gradient sums over them: db = dZ.sum(axis=0).")
+    if db is not None and db.shape == (len(X),):
+        raise Mistake(f"db has shape (N,) = ({len(X)},): you summed over the neurons (axis=1). Sum over the "
+                      "examples instead, axis 0: db = dZ.sum(axis=0), one number per neuron, like b.")
     db = require_array(db, (4,), "db")
     if not _matches(db, dZ.sum(axis=0)):
         if _matches(db, dZ.mean(axis=0)):

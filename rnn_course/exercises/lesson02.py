@@ -98,6 +98,9 @@ def _check_rnn_step(answer):
         a = x @ W_xh.T + h_prev @ W_hh.T + b_h
         if _matches(got, np.tanh(a)):
             continue
+        if _matches(got, np.tanh(a - b_h) + b_h):
+            raise Mistake("you added b_h after the tanh; the bias belongs inside it, "
+                          "tanh(x_t @ W_xh.T + h_prev @ W_hh.T + b_h), so h_t stays in (-1, 1).")
         _diagnose_pre_activation(got, a, _step_mistakes(x, h_prev, W_xh, W_hh, b_h), "your h_t")
         raise Mistake(f"the values differ from tanh(x_t @ W_xh.T + h_prev @ W_hh.T + b_h); for the first example "
                       f"and first unit expected {np.tanh(a)[0, 0]:.3g}, got {got[0, 0]:.3g}.")
@@ -166,6 +169,9 @@ def _check_rnn_forward(answer):
         raise Mistake("W_hh is transposed: use h_prev @ W_hh.T (row i of W_hh holds the weights into unit i).")
     if _matches(got, _reference_forward(x, h0, W_xh, W_hh, b_h, bias=False)):
         raise Mistake("you forgot the bias b_h inside the tanh.")
+    if _matches(got[1:], _reference_forward(x[1:], h0, W_xh, W_hh, b_h)):
+        raise Mistake("the first step is missing: h[0] was never computed, and h[1] was computed from h0. "
+                      "The loop must run over every step, for t in range(T), starting with x[0].")
     if _matches(got[0], expected[0]) and not _matches(got[1], expected[1]):
         raise Mistake("step 1 is right but step 2 is not: check what you pass as the previous state from the "
                       "second step on (it must be the state you just computed).")
@@ -207,6 +213,10 @@ def _check_rnn_step_backward(answer):
         raise Mistake("return five arrays, in this order: dx_t, dh_prev, dW_xh, dW_hh, db_h.")
     expected = rnn_step_backward(dh, x, h_prev, h_t, W_xh, W_hh)
     shapes = {"dx_t": (B, D), "dh_prev": (B, H), "dW_xh": (H, D), "dW_hh": (H, H), "db_h": (H,)}
+    given = [np.shape(v) if v is not None else None for v in got]
+    if given[0] == (B, H) and given[1] == (B, D):
+        raise Mistake("dx_t and dh_prev are swapped: return them in the order dx_t (B, D), dh_prev (B, H), "
+                      "dW_xh, dW_hh, db_h.")
     for name, value in zip(_NAMES, got):
         arr = None if value is None else np.asarray(value)
         if name == "db_h" and arr is not None and arr.shape == (B, H):
@@ -236,6 +246,10 @@ def _check_rnn_step_backward(answer):
         for message, wrong in wrong_da.items():
             if _matches(got["db_h"], wrong.sum(axis=0)):
                 raise Mistake(message)
+        if _matches(got["db_h"], ref["db_h"] / B):
+            raise Mistake(f"db_h is the mean over the batch; it must be the sum, da.sum(axis=0). The loss "
+                          f"already carries any 1/B factor inside dh_t, so dividing again shrinks the gradient "
+                          f"{B} times.")
         if _matches(got["db_h"], -ref["db_h"]):
             raise Mistake("db_h has the wrong sign; the gradient of a + b_h with respect to b_h is +1.")
         raise Mistake(f"db_h should be da.sum(axis=0) with da = dh_t * (1 - h_t**2); expected "
@@ -250,6 +264,9 @@ def _check_rnn_step_backward(answer):
         raise Mistake(f"dh_prev should be da @ W_hh; expected {ref['dh_prev'][0, 0]:.3g} for the first example "
                       f"and unit, got {got['dh_prev'][0, 0]:.3g}.")
     if not _matches(got["dW_hh"], ref["dW_hh"]):
+        if _matches(got["dW_hh"], ref["dW_hh"] / B):
+            raise Mistake("dW_hh is averaged over the batch; it must be the sum, da.T @ h_prev (the loss "
+                          "already carries any 1/B factor inside dh_t).")
         if _matches(got["dW_hh"], ref["dW_hh"].T):
             raise Mistake("dW_hh is transposed: entry (i, j) is the gradient of the weight from unit j into "
                           "unit i, da[:, i] times h_prev[:, j], i.e. da.T @ h_prev.")
@@ -259,6 +276,9 @@ def _check_rnn_step_backward(answer):
         raise Mistake(f"dW_hh should be da.T @ h_prev; expected {ref['dW_hh'][0, 0]:.3g} at (0, 0), "
                       f"got {got['dW_hh'][0, 0]:.3g}.")
     if not _matches(got["dW_xh"], ref["dW_xh"]):
+        if _matches(got["dW_xh"], ref["dW_xh"] / B):
+            raise Mistake("dW_xh is averaged over the batch; it must be the sum, da.T @ x_t (the loss "
+                          "already carries any 1/B factor inside dh_t).")
         raise Mistake(f"dW_xh should be da.T @ x_t (shape (H, D)); expected {ref['dW_xh'][0, 0]:.3g} at (0, 0), "
                       f"got {got['dW_xh'][0, 0]:.3g}.")
     if not _matches(got["dx_t"], ref["dx_t"]):

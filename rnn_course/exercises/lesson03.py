@@ -38,7 +38,7 @@ def _check_step_jacobian(answer):
     if np.allclose(got, W * d[None, :]):
         raise Mistake("you scaled the columns of W_hh (W_hh diag(1 - h_t^2)). The derivative belongs to "
                       "the unit being computed, h_t[i], so it scales row i: diag(1 - h_t^2) W_hh.")
-    if np.allclose(got, d[:, None] * W.T) or np.allclose(got, (W * d[None, :]).T):
+    if np.allclose(got, d[:, None] * W.T) or np.allclose(got, (d[:, None] * W).T):
         raise Mistake("W_hh is transposed. Entry (i, j) is dh_t[i]/dh_{t-1}[j] = tanh'(a_t[i]) W_hh[i, j].")
     if np.allclose(got, W):
         raise Mistake("that is W_hh alone: the tanh's derivative 1 - h_t^2 is missing (it is what "

@@ -8,7 +8,7 @@ it, and a heat map of log10 |dL/dh_t[i]| for every hidden unit i and step t.
 
     w = gradient_flow_widget()
     w.sliders["scale"].value = 1.5      # the plotted data in w.data changes with it
-    w.widget                            # what the notebook displays
+    w                                   # the notebook displays it (w.widget is its layout)
 
 :func:`draw_gradient_flow` draws the same two panels as a static figure.
 """
@@ -19,7 +19,7 @@ import ipywidgets as widgets
 import numpy as np
 
 from .. import gradient_flow as gf
-from .live import LiveFigure
+from .live import LiveFigure, ShowsOffline
 
 HIDDEN_SIZE = 32
 #: Fixed log-axis limits. A gradient 1e16 times smaller than another is lost in float64
@@ -33,15 +33,17 @@ def flow_data(scale: float, T: int, activation: str = "tanh", input_scale: float
     """What the panels show, from the real backward pass (:func:`gradient_flow.lag_gradient_norms`).
 
     Returns ``lags (T,)``, ``norms (T,)`` (index = lag), ``bound (T,)`` = (gamma * scale) ** lag,
-    ``heat (H, T)`` = log10 |dL/dh_t[i]| with columns in time order (t = 0 .. T-1, the loss
-    at the last column), floored so that an exactly zero gradient stays finite.
+    ``heat (H, T)`` = log10 |dL/dh_t[i]| with columns in lag order like the other panel (the
+    loss's own step in column 0), floored so that an exactly zero gradient stays finite.
+    Gradients that fall below the smallest float64 become 0 (underflow is the right answer
+    there, not an error).
     """
     W_hh = scale * gf.random_orthogonal(hidden_size, seed=seed)
-    flow = gf.lag_gradient_norms(W_hh, T, activation, input_scale=input_scale, seed=seed)
-    tiny = np.finfo(np.float64).tiny
-    heat = np.log10(np.maximum(flow.per_unit[::-1].T, tiny))
     with np.errstate(under="ignore"):
+        flow = gf.lag_gradient_norms(W_hh, T, activation, input_scale=input_scale, seed=seed)
         bound = gf.gradient_bound(W_hh, flow.lags, activation)
+    tiny = np.finfo(np.float64).tiny
+    heat = np.log10(np.maximum(flow.per_unit.T, tiny))
     return {"lags": flow.lags, "norms": flow.norms, "bound": bound, "heat": heat,
             "rate": gf.fitted_rate(flow.norms), "saturation": float(flow.saturation.mean())}
 
@@ -70,13 +72,13 @@ def draw_gradient_flow(ax_norm, ax_heat, data: dict, *, title: str | None = None
     heat = data["heat"]
     image = ax_heat.imshow(heat, aspect="auto", origin="lower", cmap="magma", vmin=HEAT_LIMITS[0], vmax=HEAT_LIMITS[1],
                            extent=(-0.5, heat.shape[1] - 0.5, -0.5, heat.shape[0] - 0.5), interpolation="nearest")
-    ax_heat.set_xlabel("time step t (loss at the last step)")
+    ax_heat.set_xlabel("lag T - t (steps back from the loss)")
     ax_heat.set_ylabel("hidden unit i")
     ax_heat.set_title("log10 |dL/dh_t[i]|", fontsize=10)
     return norm_line, bound_line, image
 
 
-class GradientFlowWidget:
+class GradientFlowWidget(ShowsOffline):
     """Sliders + a live two-panel figure. ``sliders`` and ``data`` are what tests read and set."""
 
     def __init__(self, scale: float = 1.0, T: int = 50, activation: str = "tanh", input_scale: float = 0.1,

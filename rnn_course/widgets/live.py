@@ -90,3 +90,18 @@ class HoldRedraws:
         finally:
             self._holding = False
         self.update()
+
+
+OFFLINE_TEXT = "[A live figure with sliders: run the notebook to use it. The static figure above shows the same.]"
+
+
+class ShowsOffline:
+    """Mixin for explorers that keep their ipywidgets layout in ``self.widget``: the explorer
+    displays as that widget, and a saved notebook keeps :data:`OFFLINE_TEXT` as its text form,
+    which is what GitHub or a printout shows where no kernel runs (instead of a long
+    ``VBox(children=...)`` repr)."""
+
+    def _repr_mimebundle_(self, **kwargs):
+        data = self.widget._repr_mimebundle_(**kwargs)
+        data["text/plain"] = OFFLINE_TEXT
+        return data

@@ -24,7 +24,7 @@ from matplotlib.patches import FancyArrowPatch
 
 from .. import activations, mlp
 from ..mlp import XOR_X, XOR_Y
-from .live import LiveFigure
+from .live import OFFLINE_TEXT, LiveFigure, ShowsOffline  # noqa: F401 (OFFLINE_TEXT: re-exported)
 
 LIMITS = (-0.5, 1.5)
 Z_RANGE = (-6.0, 6.0)
@@ -81,16 +81,6 @@ def boundary_line(w1: float, w2: float, b: float):
 
 
 #: What a page without a running kernel (GitHub, nbviewer, a printout) shows in place of a widget.
-OFFLINE_TEXT = "[A live figure with sliders: run the notebook to use it. The static figure above shows the same.]"
-
-
-def _live_bundle(widget, **kwargs) -> dict:
-    """The widget's display data, with a readable text for pages where no kernel runs."""
-    data = widget._repr_mimebundle_(**kwargs)
-    data["text/plain"] = OFFLINE_TEXT
-    return data
-
-
 def _build(fig):
     """Axes and artists of the two panels, drawn in ``fig``; returns the artists to update."""
     ax_plane, ax_curve = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1.1, 1]})
@@ -161,7 +151,7 @@ def plot_neuron(w1: float = 1.0, w2: float = 1.0, b: float = -0.5, activation: s
     return fig
 
 
-class NeuronExplorer:
+class NeuronExplorer(ShowsOffline):
     """Sliders for w1, w2 and b, buttons for the activation, and the live two-panel figure.
 
     ``sliders``: ``{"w1", "w2", "b"}`` FloatSliders and ``"activation"`` ToggleButtons;
@@ -203,9 +193,6 @@ class NeuronExplorer:
         full = activation != self._activation          # titles and limits changed: redraw the background
         self._activation = activation
         self.live.refresh(full=full)
-
-    def _repr_mimebundle_(self, **kwargs):
-        return _live_bundle(self.widget, **kwargs)
 
 
 def neuron_explorer(**initial) -> NeuronExplorer:
@@ -270,7 +257,7 @@ def plot_training_snapshots(snapshots, X, Y, steps, *, activation: str = "tanh",
     return fig
 
 
-class TrainingExplorer:
+class TrainingExplorer(ShowsOffline):
     """A slider over recorded training steps: the decision regions then, and where that is on the loss curve.
 
     ``sliders["step"]`` (a SelectionSlider over the recorded steps); ``data``: ``{"step", "proba"
@@ -319,9 +306,6 @@ class TrainingExplorer:
         self.marker.set_xdata([step, step])
         self.dot.set_data([step], [self.data["loss"]])
         self.live.refresh()
-
-    def _repr_mimebundle_(self, **kwargs):
-        return _live_bundle(self.widget, **kwargs)
 
 
 def training_explorer(snapshots, losses, X, Y, *, activation: str = "tanh") -> TrainingExplorer:

@@ -18,7 +18,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import rnn
-from .live import HoldRedraws
+from .live import HoldRedraws, ShowsOffline
 
 T_STEPS = 30
 PULSE_AT = 3                    # the pulse arrives at t = 3 (t counts from 1; h_0 is the start)
@@ -57,8 +57,8 @@ def unit_map(w_hh: float, b: float, h_prev=MAP_GRID) -> np.ndarray:
 def cobweb(h_after: np.ndarray):
     """The staircase through (h_0', h_0'), (h_0', h_1'), (h_1', h_1'), ... for a trajectory h'."""
     h_after = np.asarray(h_after, dtype=np.float64)
-    xs = np.repeat(h_after, 2)[1:]
-    ys = np.repeat(h_after, 2)[:-1]
+    xs = np.repeat(h_after, 2)[:-1]     # up to the map at x = h_k, across to the diagonal at h_{k+1}
+    ys = np.repeat(h_after, 2)[1:]
     return xs, ys
 
 
@@ -79,7 +79,7 @@ def describe(h, baseline, pulse_at: int = PULSE_AT) -> str:
     visible = effect[:12][np.abs(effect[:12]) > 1e-3 * peak]
     if np.count_nonzero(np.diff(np.sign(visible))) >= 2:
         words += ", oscillating"
-    if np.max(np.abs(h[pulse_at - 1:])) > 0.99:
+    if np.min(np.abs(h[-5:])) > 0.99:                     # where it settles, not a passing peak
         words += "; saturated: |h| > 0.99, tanh' < 0.02"
     return words
 
@@ -151,7 +151,7 @@ def plot_regimes(presets: dict | None = None, *, T: int = T_STEPS):
     return fig
 
 
-class RNNUnitExplorer(HoldRedraws):
+class RNNUnitExplorer(HoldRedraws, ShowsOffline):
     """Sliders for w_hh, w_xh and b driving :func:`pulse_response`, drawn in a :class:`LiveFigure`.
 
     ``sliders``: name -> FloatSlider; ``presets``: name -> Button; ``data``: what is drawn now
@@ -232,11 +232,6 @@ class RNNUnitExplorer(HoldRedraws):
         self.artists["cobweb"].set_data(d["cobweb_x"], d["cobweb_y"])
         self.artists["label"].set_text(d["label"])
         self.live.refresh()
-
-    def _ipython_display_(self):
-        from IPython.display import display
-
-        display(self.widget)
 
 
 def rnn_unit_explorer(w_hh: float = 0.6, w_xh: float = 1.0, b: float = 0.0, *, T: int = T_STEPS) -> RNNUnitExplorer:
