@@ -17,7 +17,7 @@ COLORS = {"i": "tab:green", "f": "tab:red", "g": "tab:purple", "o": "tab:orange"
 
 #: Where each part sits, in the diagram's own units (x 0..13, y 0..7).
 CELL_Y, BUS_Y, GATE_Y, OUT_Y = 5.4, 1.7, 3.0, 0.95
-GATE_X = {"f": 3.2, "i": 4.9, "g": 6.5, "o": 8.3}
+GATE_X = {"f": 3.2, "i": 4.9, "g": 6.5, "o": 8.0}
 TIMES_F = (3.2, CELL_Y)
 TIMES_IG = (5.7, 4.2)
 PLUS = (5.7, CELL_Y)
@@ -102,11 +102,12 @@ def draw_lstm_cell(ax=None):
     _arrow(ax, (TANH_C[0], TANH_C[1] - 0.33), (TIMES_O[0], TIMES_O[1] + 0.32))
     _node(ax, TIMES_O, r"$\times$")
     _arrow(ax, (GATE_X["o"] + 0.6, GATE_Y), (TIMES_O[0] - 0.32, TIMES_O[1]), color=COLORS["o"])
-    ax.text(9.05, GATE_Y - 0.2, "$o_t$", fontsize=13, color=COLORS["o"], ha="center", va="top")
+    # the label sits above the arrow into the x, left of its arrowhead and clear of the box
+    ax.text(GATE_X["o"] + 0.95, GATE_Y + 0.16, "$o_t$", fontsize=13, color=COLORS["o"], ha="center", va="bottom")
     _line(ax, [TIMES_O[0], TIMES_O[0]], [TIMES_O[1] - 0.32, OUT_Y])
     _arrow(ax, (TIMES_O[0], OUT_Y), (13.0, OUT_Y))
     ax.text(12.3, OUT_Y + 0.15, "$h_t$", fontsize=13, va="bottom")
-    ax.text(11.6, OUT_Y - 0.15, "output, and\nto step $t+1$", fontsize=8, va="top", color="0.3")
+    ax.text(11.8, OUT_Y - 0.15, "output, and\nto step $t+1$", fontsize=8, va="top", color="0.3")
 
     ax.text(6.5, -1.25, r"$\sigma$: sigmoid, 0 to 1 (how far a gate is open)    "
             r"$\tanh$: $-1$ to $1$ (a value, with its sign)", ha="center", va="bottom", fontsize=10,

@@ -20,6 +20,13 @@ slider move only swaps the traces' data and blits them (:class:`LiveFigure`).
     ex.data["c"]       # what the cell-state panel shows now
     ex.puzzle.value = "1. keep the first pulse, ignore the second"
     ex.puzzle_status.value   # what the puzzle still wants, updated on every move
+
+While a puzzle is chosen, the input is the puzzle's: the input menu is greyed out and the
+presets set the sliders only, so the traces always show what the status line checks.
+
+Every computation runs with floating-point underflow allowed: a product of shut forget gates
+is 0 (or a subnormal number), which is the right answer, not an error, even under
+``np.seterr(all="raise")``.
 """
 
 from __future__ import annotations
@@ -29,7 +36,7 @@ import numpy as np
 from matplotlib.gridspec import GridSpec
 
 from .. import lstm
-from .live import HoldRedraws, LiveFigure
+from .live import HoldRedraws, LiveFigure, ShowsOffline
 
 GATES = ("i", "f", "g", "o")
 KINDS = ("wx", "wh", "bias")
@@ -115,7 +122,8 @@ def run_unit(values: dict, x) -> dict:
     if isinstance(x, str):
         x = SEQUENCES[x]
     x = np.asarray(x, dtype=np.float64)
-    h, c, cache = lstm.forward(params_from_values(values), x[:, None, None])
+    with np.errstate(under="ignore"):            # f * c_{t-1} with f ~ 5e-5 for many steps: 0 is right
+        h, c, cache = lstm.forward(params_from_values(values), x[:, None, None])
     out = {"x": x}
     out.update({gate: cache[gate][:, 0, 0] for gate in GATES})
     out["c"], out["h"] = c[:, 0, 0], h[:, 0, 0]
@@ -172,18 +180,20 @@ def gate_figure(values: dict, sequence: str = "pulse", title: str | None = None)
     return figure
 
 
-class GateExplorer(HoldRedraws):
+class GateExplorer(HoldRedraws, ShowsOffline):
     """Sliders for one LSTM unit's twelve numbers, an input picker, presets, live traces.
 
     Attributes a test or a lesson can use:
 
     - ``sliders``: name -> ``FloatSlider`` (names in :data:`SLIDER_NAMES`, e.g. "f_bias")
-    - ``sequence``: the ``Dropdown`` choosing the input (keys of :data:`SEQUENCES`)
-    - ``presets``: description -> ``Button`` (keys of :data:`PRESETS`); ``reset``: all to 0
+    - ``sequence``: the ``Dropdown`` choosing the input (keys of :data:`SEQUENCES`); disabled
+      while a puzzle is chosen (the puzzle sets the input)
+    - ``presets``: description -> ``Button`` (keys of :data:`PRESETS`); a preset sets the
+      sliders and its input, or only the sliders while a puzzle is chosen; ``reset``: all to 0
     - ``puzzle``: the ``Dropdown`` choosing a puzzle (keys of :data:`PUZZLES`) to check live;
       ``puzzle_status``: the ``HTML`` line saying what it still wants, or that it is solved
     - ``carousel``: an ``HTML`` line with :meth:`carousel_factor`, the product of the forget
-      gates from the store step to the end (how much gradient the cell path carries back)
+      gates f_6 ... f_79 (how much gradient the cell path carries back from c_79 to c_5)
     - ``data``: what the panels show now, ``{"x", "i", "f", "g", "o", "c", "h"}`` (T,) each
     - ``lines``: the matplotlib lines, by the same names; ``live``: the :class:`LiveFigure`
     - ``widget``: the whole thing, to display
@@ -260,8 +270,9 @@ class GateExplorer(HoldRedraws):
                 self.sequence.value = sequence
 
     def apply_preset(self, name: str) -> None:
+        """Set the sliders (and the input, unless a puzzle is chosen: then it keeps the puzzle's)."""
         sequence, values = PRESETS[name]
-        self.set_values(values, sequence)
+        self.set_values(values, None if self.puzzle.value in PUZZLES else sequence)
 
     # -- redrawing ----------------------------------------------------------------------------
     def _on_change(self, _change) -> None:
@@ -270,29 +281,37 @@ class GateExplorer(HoldRedraws):
 
     def update(self) -> None:
         """Recompute the unit's run and redraw the traces (no new figure, no printing)."""
-        self.data = run_unit(self.values(), self.sequence.value)
-        for name, line in self.lines.items():
-            line.set_ydata(self.data[name])
-        self.live.refresh()                  # blit: the axes never change, only the traces
-        self._check_puzzle()
-        self._show_carousel()
+        with np.errstate(under="ignore"):
+            self.data = run_unit(self.values(), self.sequence.value)
+            for name, line in self.lines.items():
+                line.set_ydata(self.data[name])
+            self.live.refresh()                  # blit: the axes never change, only the traces
+            self._check_puzzle()
+            self._show_carousel()
         self.updates += 1
 
     def carousel_factor(self) -> float:
-        """prod f_k for k = STORE_STEP + 1 .. T - 1: d c_{T-1} / d c_{STORE_STEP} along the cell path."""
-        return float(np.prod(self.data["f"][STORE_STEP + 1:]))
+        """prod f_k for k = STORE_STEP + 1 .. T - 1 (f_6 ... f_79, 74 factors): d c_{T-1} / d c_{STORE_STEP}
+        along the cell path. With every f_k near sigma(-10) the product is below 1e-300: 0 or subnormal."""
+        with np.errstate(under="ignore"):
+            return float(np.prod(self.data["f"][STORE_STEP + 1:]))
 
     def _show_carousel(self) -> None:
         lag = T - 1 - STORE_STEP
         self.carousel.value = (f"Cell path (section 6): a gradient at c<sub>{T - 1}</sub> reaches c<sub>{STORE_STEP}"
-                               f"</sub>, {lag} steps back, multiplied by &prod; f<sub>k</sub> = "
-                               f"<b>{self.carousel_factor():.3g}</b>")
+                               f"</sub>, {lag} steps back, multiplied by &prod; f<sub>k</sub> over k = "
+                               f"{STORE_STEP + 1} &hellip; {T - 1} = <b>{self.carousel_factor():.3g}</b>")
 
     # -- the puzzles, checked as the sliders move -------------------------------------------------
     def _on_puzzle(self, change) -> None:
-        if change["new"] in PUZZLES:
+        chosen = change["new"] in PUZZLES
+        # the puzzle owns the input while it is chosen, so the traces show what the status line checks
+        self.sequence.disabled = chosen
+        self.sequence.tooltip = "the puzzle sets the input; choose puzzle (none) to change it" if chosen else None
+        if chosen:
             self.sequence.value = PUZZLES[change["new"]][1]     # reruns and rechecks
-        self._check_puzzle()
+        with np.errstate(under="ignore"):
+            self._check_puzzle()
 
     def _check_puzzle(self) -> None:
         """Say under the sliders what the chosen puzzle still wants (no printing, no progress file)."""
@@ -307,8 +326,10 @@ class GateExplorer(HoldRedraws):
             text = " ".join(p[0].upper() + p[1:] for p in problems)
             self.puzzle_status.value = f"<span style='color:#b35900'><b>Not yet.</b> {_escape(text)}</span>"
         else:
-            self.puzzle_status.value = ("<span style='color:#1a7f37'><b>Solved.</b> Hand it in with "
-                                        f"<code>check(\"{name}\", explorer)</code>.</span>")
+            function = lesson04.ANSWER_FUNCTIONS[name]
+            self.puzzle_status.value = ("<span style='color:#1a7f37'><b>Solved.</b> Hand it in: make "
+                                        f"<code>{function}()</code> <code>return explorer.values()</code> and run "
+                                        f"<code>check(\"{name}\", {function})</code>.</span>")
 
 
 def preset_overview_figure():
