@@ -5,7 +5,8 @@ Everything here builds on :mod:`rnn_course.model`, :mod:`rnn_course.train` and
 
 - The adding problem: train both cells with the same optimizer and budget at several
   lengths T, then score them on held-out sequences (MSE, and the fraction within 0.04,
-  the 1997 paper's criterion for a correct answer).
+  the 1997 paper's criterion for a correct answer), next to two baselines: always
+  answering 1, and the best answer blind to the markers.
 - Forecasting: one-step-ahead predictors of a series, rolled out several steps ahead by
   feeding each prediction back in as the newest input.
 - A character-level language model: training on a text, and sampling at a temperature.
@@ -43,6 +44,11 @@ def adding_test_set(T: int, n: int = 2560, seed: int = 10_000):
     return tasks.adding_problem(T, n, np.random.default_rng(seed))
 
 
+def _scores(pred, y, tolerance: float) -> dict:
+    err = pred - y
+    return {"mse": float(np.mean(err ** 2)), "within": float(np.mean(np.abs(err) < tolerance))}
+
+
 def evaluate_adding(params: dict, x, y, *, tolerance: float = ADDING_TOLERANCE) -> dict:
     """Score a trained model on adding-problem sequences ``x (T, N, 2)``, ``y (N, 1)``.
 
@@ -50,8 +56,47 @@ def evaluate_adding(params: dict, x, y, *, tolerance: float = ADDING_TOLERANCE) 
     error is below tolerance}``, both plain floats.
     """
     pred, _ = model.forward(params, x, readout="last")
-    err = pred - y
-    return {"mse": float(np.mean(err ** 2)), "within": float(np.mean(np.abs(err) < tolerance))}
+    return _scores(pred, y, tolerance)
+
+
+def blind_answer(x) -> np.ndarray:
+    """The best answer a model blind to the markers can give: ``x (T, N, 2)`` -> ``(N, 1)``.
+
+    Each marked value is equally likely to be any value of its half of the sequence, so
+    without the markers the expected target is the mean of the first half's values plus
+    the mean of the second half's (halves split at ``T // 2``, as in
+    :func:`rnn_course.tasks.adding_problem`). Only ``x[..., 0]``, the values, is read.
+    """
+    values = np.asarray(x)[..., 0]
+    half = values.shape[0] // 2
+    return (values[:half].mean(axis=0) + values[half:].mean(axis=0))[:, None]
+
+
+def adding_blind_mse(T: int) -> float:
+    """The expected MSE of :func:`blind_answer` at length T: the lowest a model can reach
+    without using the markers.
+
+    What it cannot know is where in its half each marked value sits. A value drawn at
+    random from n values of U[0, 1] has, around their mean, an expected variance of
+    (1 - 1/n) / 12; the two halves (n1 = T // 2 and n2 = T - n1 steps) are independent, so
+
+        MSE = (2 - 1/n1 - 1/n2) / 12,
+
+    which is 1/6 - 1/(3T) for even T (and a hair below it for odd T). It approaches the
+    1/6 of always answering 1 as T grows.
+    """
+    if T < 2:
+        raise ValueError(f"the adding problem needs T >= 2; got T = {T}.")
+    n1 = T // 2
+    n2 = T - n1
+    return (2.0 - 1.0 / n1 - 1.0 / n2) / 12.0
+
+
+def blind_scores(T: int, n: int = 2560, *, tolerance: float = ADDING_TOLERANCE) -> dict:
+    """:func:`blind_answer` scored on :func:`adding_test_set` ``(T, n)``, like
+    :func:`evaluate_adding`: ``{"mse", "within"}``."""
+    x, y = adding_test_set(T, n)
+    return _scores(blind_answer(x), y, tolerance)
 
 
 def train_adding(cell: str, T: int, *, hidden_size: int = 32, steps: int = 600, batch_size: int = 32,
@@ -119,20 +164,33 @@ def format_mse(value: float) -> str:
 
 
 def adding_table(runs, *, baseline: float = tasks.ADDING_BASELINE_MSE,
-                 baseline_within: float = ADDING_BASELINE_WITHIN) -> str:
+                 baseline_within: float = ADDING_BASELINE_WITHIN, n_test: int = 2560) -> str:
     """The runs as a plain-text table: T, cell, steps, training sequences seen, test MSE,
-    fraction of test sequences within 0.04, and a verdict."""
-    header = f"{'T':>4}  {'model':<5}  {'steps':>5}  {'sequences':>9}  {'test MSE':>8}  {'|err| < 0.04':>12}  verdict"
-    base = f"{'':>4}  {'-':<5}  {'':>5}  {'':>9}  {baseline:8.3f}  {baseline_within:>12.0%}  baseline: always answer 1"
+    fraction of test sequences within 0.04, and a verdict.
+
+    Two baselines: always answering 1 (the same at every T), and, for each T, the best
+    answer blind to the markers (:func:`blind_answer`), scored on the same ``n_test`` test
+    sequences as the runs. A verdict of "learned" needs a test MSE below 0.01; "near the
+    baselines" means above half of the blind baseline at that T.
+    """
+    header = (f"{'T':>4}  {'model':<6}  {'steps':>5}  {'sequences':>9}  {'test MSE':>8}  {'|err| < 0.04':>12}  "
+              "verdict")
+    base = (f"{'':>4}  {'-':<6}  {'':>5}  {'':>9}  {baseline:8.3f}  {baseline_within:>12.0%}  "
+            "baseline: always answer 1")
     lines = [header, base]
+    blind = {}
     for run in runs:
+        if run.T not in blind:
+            blind[run.T] = blind_scores(run.T, n_test)
+            lines.append(f"{run.T:>4}  {'blind':<6}  {'':>5}  {'':>9}  {blind[run.T]['mse']:8.3f}  "
+                         f"{blind[run.T]['within']:>12.0%}  baseline: best answer blind to the markers")
         if run.learned:
             verdict = "learned"
-        elif run.test_mse > 0.5 * baseline:
-            verdict = "near the baseline"
+        elif run.test_mse > 0.5 * blind[run.T]["mse"]:
+            verdict = "near the baselines"
         else:
             verdict = "partly"
-        lines.append(f"{run.T:>4}  {run.cell.upper():<5}  {run.steps:>5}  {run.sequences_seen:>9,}  "
+        lines.append(f"{run.T:>4}  {run.cell.upper():<6}  {run.steps:>5}  {run.sequences_seen:>9,}  "
                      f"{format_mse(run.test_mse):>8}  {run.within:>12.0%}  {verdict}")
     return "\n".join(lines)
 

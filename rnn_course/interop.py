@@ -64,29 +64,65 @@ def _arrays(named: dict) -> dict:
     return {name: a.astype(dtype, copy=False) for name, a in arrays.items()}
 
 
-def _fail(label: str, layout: str, arr: np.ndarray, why: str = "") -> None:
-    raise ValueError(f"{label} must be {layout}{why}; got shape {tuple(arr.shape)}.")
+def _fail(label: str, expected: str, arr: np.ndarray, why: str = "") -> None:
+    """Raise "<label> must be <expected>; got shape <shape><why>." (``why`` brings its own
+    leading punctuation)."""
+    raise ValueError(f"{label} must be {expected}; got shape {tuple(arr.shape)}{why}.")
 
 
-def _hidden_from(arr: np.ndarray, axis: int, label: str, layout: str) -> int:
-    """H from the length of the stacked 4H axis, which must be a positive multiple of 4."""
+def _matrix(arr: np.ndarray, label: str, layout: str) -> None:
     if arr.ndim != 2:
-        _fail(label, layout, arr, f", a matrix, but it has {arr.ndim} dimension(s)")
+        _fail(label, f"a matrix {layout}", arr, f", with {arr.ndim} dimension{'' if arr.ndim == 1 else 's'}")
+
+
+def _hidden_from(arr: np.ndarray, axis: int, label: str, layout: str, *, name: str, transposed: str,
+                 fits=None, fits_transposed=None) -> int:
+    """H from the length of ``arr``'s stacked 4H axis, which must be a positive multiple of 4.
+
+    ``fits(H, m)`` says whether ``m`` (``arr`` as given) and the other arguments agree on
+    that H. When they do not, but ``arr``'s transpose would (``fits_transposed(H, arr.T)``,
+    by default ``fits``), the error says that ``arr`` looks transposed, in the
+    ``transposed`` layout, instead of blaming the next argument with a made-up H. When
+    ``arr`` does not say which way round it is (both readings fit), it is taken as given.
+    """
+    _matrix(arr, label, layout)
+    fits = fits or (lambda H, m: True)
+    fits_transposed = fits_transposed or fits
     four_h = arr.shape[axis]
-    if four_h == 0 or four_h % 4:
+    divides = four_h > 0 and four_h % 4 == 0
+    if divides and fits(four_h // 4, arr):
+        return four_h // 4
+    other = arr.shape[1 - axis]
+    if other > 0 and other % 4 == 0 and fits_transposed(other // 4, arr.T):
+        _fail(label, layout, arr, f", which looks like the transposed {transposed}; pass `{name}.T`")
+    if not divides:
         _fail(label, layout, arr, f": its 4H size, {four_h}, does not divide by 4 into the four gate blocks")
-    return four_h // 4
+    return four_h // 4            # consistent with nothing else: the next check names what disagrees
 
 
-def _expect(arr: np.ndarray, shape: tuple, label: str, layout: str, meaning: str) -> None:
+def _expect(arr: np.ndarray, shape: tuple, label: str, layout: str, meaning: str, name: str = "") -> None:
+    """``arr`` must have exactly ``shape``; ``meaning`` (with its own leading punctuation)
+    says where the sizes came from. A transposed matrix is named as such."""
     if arr.shape != shape:
-        _fail(label, layout, arr, f" = {shape} {meaning}")
+        flipped = arr.ndim == 2 and arr.shape[::-1] == shape and name
+        _fail(label, f"{layout} = {shape}{meaning}", arr,
+              f", its transpose; pass `{name}.T`" if flipped else "")
 
 
 def _bias(b, H: int, label: str, layout: str) -> np.ndarray:
     if b.shape not in ((4 * H,), (4 * H, 1)):
-        _fail(label, layout, b, f" = ({4 * H},) with H = {H} from the weights")
+        _fail(label, f"{layout} = ({4 * H},), with H = {H} from the weights", b)
     return b.reshape(4 * H)
+
+
+def _sizes(b) -> tuple:
+    """The 4H a bias vector implies, as a 1-tuple (or () for a bias of another shape)."""
+    return (b.shape[0],) if b.ndim == 1 or (b.ndim == 2 and b.shape[1] == 1) else ()
+
+
+#: What a matrix stored as (4H, n) looks like to a source that stores (n, 4H), and back.
+_AS_ROWS = "(4H, D) layout of PyTorch and this course"
+_AS_COLUMNS = "(D, 4H) layout of Keras and CS231n"
 
 
 def reorder_gates(a, source, target, axis: int = 0) -> np.ndarray:
@@ -119,9 +155,11 @@ def _course(params: dict) -> tuple:
         raise ValueError(f"course params must be a dict with keys W_x, W_h, b; got {got}.")
     a = _arrays({"W_x": params["W_x"], "W_h": params["W_h"], "b": params["b"]})
     W_x, W_h, b = a["W_x"], a["W_h"], a["b"]
-    H = _hidden_from(W_x, 0, "the course's W_x", "(4H, D), the blocks i, f, g, o stacked in rows")
-    _expect(W_h, (4 * H, H), "the course's W_h", "(4H, H)", f"with H = {H} from W_x")
-    _expect(b, (4 * H,), "the course's b", "(4H,)", f"with H = {H} from W_x")
+    H = _hidden_from(W_x, 0, "the course's W_x", "(4H, D), the blocks i, f, g, o stacked in rows", name="W_x",
+                     transposed=_AS_COLUMNS, fits=lambda H, m: W_h.shape == (4 * H, H),
+                     fits_transposed=lambda H, m: W_h.shape in ((4 * H, H), (H, 4 * H)))
+    _expect(W_h, (4 * H, H), "the course's W_h", "(4H, H)", f", with H = {H} from W_x", "W_h")
+    _expect(b, (4 * H,), "the course's b", "(4H,)", f", with H = {H} from W_x")
     return W_x, W_h, b
 
 
@@ -139,8 +177,11 @@ def from_pytorch(weight_ih, weight_hh, bias_ih=None, bias_hh=None) -> dict:
     given = {"bias_ih": bias_ih, "bias_hh": bias_hh}
     a = _arrays({"weight_ih": weight_ih, "weight_hh": weight_hh,
                  **{name: v for name, v in given.items() if v is not None}})
-    H = _hidden_from(a["weight_ih"], 0, "PyTorch weight_ih", _PT_IH)
-    _expect(a["weight_hh"], (4 * H, H), "PyTorch weight_hh", "(4H, H)", f"with H = {H} from weight_ih")
+    hh = a["weight_hh"]
+    H = _hidden_from(a["weight_ih"], 0, "PyTorch weight_ih", _PT_IH, name="weight_ih", transposed=_AS_COLUMNS,
+                     fits=lambda H, m: hh.shape == (4 * H, H),
+                     fits_transposed=lambda H, m: hh.shape in ((4 * H, H), (H, 4 * H)))
+    _expect(hh, (4 * H, H), "PyTorch weight_hh", "(4H, H)", f", with H = {H} from weight_ih", "weight_hh")
     b = np.zeros(4 * H, a["weight_ih"].dtype)
     for name in given:
         if name in a:
@@ -179,8 +220,11 @@ def from_keras(kernel, recurrent_kernel, bias=None) -> dict:
     only sets the forget block of the stored bias to 1 when the layer is built: nothing to fold.
     """
     a = _arrays({"kernel": kernel, "recurrent_kernel": recurrent_kernel, **({} if bias is None else {"bias": bias})})
-    H = _hidden_from(a["kernel"], 1, "Keras kernel", _KERAS_K)
-    _expect(a["recurrent_kernel"], (H, 4 * H), "Keras recurrent_kernel", "(H, 4H)", f"with H = {H} from kernel")
+    rk = a["recurrent_kernel"]
+    H = _hidden_from(a["kernel"], 1, "Keras kernel", _KERAS_K, name="kernel", transposed=_AS_ROWS,
+                     fits=lambda H, m: rk.shape == (H, 4 * H),
+                     fits_transposed=lambda H, m: rk.shape in ((H, 4 * H), (4 * H, H)))
+    _expect(rk, (H, 4 * H), "Keras recurrent_kernel", "(H, 4H)", f", with H = {H} from kernel", "recurrent_kernel")
     b = _bias(a["bias"], H, "Keras bias", "(4H,)") if "bias" in a else np.zeros(4 * H, a["kernel"].dtype)
     return _params(a["kernel"].T, a["recurrent_kernel"].T, b)
 
@@ -202,7 +246,7 @@ def keras_cell_step(x, h, c, kernel, recurrent_kernel, bias):
 
 # --- TensorFlow 1 ---------------------------------------------------------------------------
 
-_TF1_K = "(D + H, 4H): rows for [x, h] concatenated, the blocks i, j, f, o side by side"
+_TF1_K = "(D + H, 4H), rows for [x, h] concatenated and the blocks i, j, f, o side by side"
 
 
 def from_tf1(kernel, bias, forget_bias: float = 1.0) -> dict:
@@ -214,7 +258,10 @@ def from_tf1(kernel, bias, forget_bias: float = 1.0) -> dict:
     so it is folded into ``b`` here: pass the value the cell was built with.
     """
     a = _arrays({"kernel": kernel, "bias": bias})
-    H = _hidden_from(a["kernel"], 1, "TF1 kernel", _TF1_K)
+    four_h = _sizes(a["bias"])
+    H = _hidden_from(a["kernel"], 1, "TF1 kernel", _TF1_K, name="kernel",
+                     transposed="(4H, D + H) layout, the blocks stacked in rows",
+                     fits=lambda H, m: m.shape[0] > H and four_h == (4 * H,))
     D = a["kernel"].shape[0] - H
     if D < 1:
         _fail("TF1 kernel", _TF1_K, a["kernel"], f": with H = {H} it needs more than {H} rows")
@@ -253,8 +300,11 @@ def from_cs231n(Wx, Wh, b) -> dict:
     """CS231n assignment 3 (``lstm_step_forward``) -> course params: transpose, and move the
     candidate block from last (i, f, o, g) to third (i, f, g, o)."""
     a = _arrays({"Wx": Wx, "Wh": Wh, "b": b})
-    H = _hidden_from(a["Wx"], 1, "CS231n Wx", _CS_WX)
-    _expect(a["Wh"], (H, 4 * H), "CS231n Wh", "(H, 4H)", f"with H = {H} from Wx")
+    Wh = a["Wh"]
+    H = _hidden_from(a["Wx"], 1, "CS231n Wx", _CS_WX, name="Wx", transposed=_AS_ROWS,
+                     fits=lambda H, m: Wh.shape == (H, 4 * H),
+                     fits_transposed=lambda H, m: Wh.shape in ((H, 4 * H), (4 * H, H)))
+    _expect(Wh, (H, 4 * H), "CS231n Wh", "(H, 4H)", f", with H = {H} from Wx", "Wh")
     bias = _bias(a["b"], H, "CS231n b", "(4H,)")
     return _params(reorder_gates(a["Wx"].T, "cs231n", "course"), reorder_gates(a["Wh"].T, "cs231n", "course"),
                    reorder_gates(bias, "cs231n", "course"))
@@ -278,7 +328,7 @@ def cs231n_cell_step(x, prev_h, prev_c, Wx, Wh, b):
 
 # --- Karpathy's batched lstm.py -------------------------------------------------------------
 
-_KARPATHY = "(1 + D + H, 4H): row 0 the bias, then D rows for x and H rows for h; blocks i, f, o, g"
+_KARPATHY = "(1 + D + H, 4H), row 0 the bias, then D rows for x and H rows for h, the blocks i, f, o, g side by side"
 
 
 def from_karpathy(WLSTM) -> dict:
@@ -286,7 +336,9 @@ def from_karpathy(WLSTM) -> dict:
     row 0 is the bias; the blocks run i, f, o, g (his IFOG). His ``fancy_forget_bias_init``
     (3 by default) is stored in row 0, so nothing needs folding."""
     W = _arrays({"WLSTM": WLSTM})["WLSTM"]
-    H = _hidden_from(W, 1, "Karpathy's WLSTM", _KARPATHY)
+    H = _hidden_from(W, 1, "Karpathy's WLSTM", _KARPATHY, name="WLSTM",
+                     transposed="(4H, 1 + D + H) layout, the blocks stacked in rows",
+                     fits=lambda H, m: m.shape[0] >= H + 2)
     D = W.shape[0] - 1 - H
     if D < 1:
         _fail("Karpathy's WLSTM", _KARPATHY, W, f": with H = {H} it needs more than {H + 1} rows")
@@ -314,7 +366,8 @@ def karpathy_cell_step(x, h, c, WLSTM):
 
 # --- deeplearning.ai (Sequence Models, "Building a Recurrent Neural Network Step by Step") ---
 
-_DLAI = "(n_a, n_a + n_x): it multiplies concat = [a_prev; x_t], the hidden state first"
+_DLAI = "(n_a, n_a + n_x)"
+_DLAI_WHY = "(it multiplies concat = [a_prev; x_t], the hidden state first)"
 _DLAI_GATES = (("i", "Wi", "bi"), ("f", "Wf", "bf"), ("g", "Wc", "bc"), ("o", "Wo", "bo"))
 
 
@@ -337,14 +390,18 @@ def from_dlai(parameters: dict) -> dict:
                                  f"Wc, bc, Wo, bo; got {', '.join(sorted(parameters)) or 'none'}.")
             found[name] = parameters[key]
     a = _arrays(found)
-    Wf = a["Wf"]
-    if Wf.ndim != 2 or Wf.shape[1] <= Wf.shape[0] or Wf.shape[0] == 0:
-        _fail("deeplearning.ai Wf", _DLAI, Wf)
+    Wf, bf = a["Wf"], a["bf"]
+    _matrix(Wf, "deeplearning.ai Wf", f"{_DLAI} {_DLAI_WHY}")
+    if Wf.shape[1] <= Wf.shape[0] or Wf.shape[0] == 0:
+        flipped = Wf.shape[1] > 0 and Wf.shape[0] > Wf.shape[1] and bf.shape in ((Wf.shape[1], 1), (Wf.shape[1],))
+        _fail("deeplearning.ai Wf", f"{_DLAI} {_DLAI_WHY}", Wf,
+              ", which looks like the transposed (n_a + n_x, n_a) layout; pass `Wf.T`" if flipped else
+              ": it needs more columns than rows")
     n_a, n_x = Wf.shape[0], Wf.shape[1] - Wf.shape[0]
     for _, W_name, b_name in _DLAI_GATES:
-        _expect(a[W_name], (n_a, n_a + n_x), f"deeplearning.ai {W_name}", _DLAI, "like Wf")
+        _expect(a[W_name], (n_a, n_a + n_x), f"deeplearning.ai {W_name}", _DLAI, f" like Wf {_DLAI_WHY}", W_name)
         if a[b_name].shape not in ((n_a, 1), (n_a,)):
-            _fail(f"deeplearning.ai {b_name}", "(n_a, 1)", a[b_name], f" = ({n_a}, 1)")
+            _fail(f"deeplearning.ai {b_name}", f"(n_a, 1) = ({n_a}, 1), with n_a = {n_a} from Wf", a[b_name])
     W_x = np.concatenate([a[W][:, n_a:] for _, W, _ in _DLAI_GATES], axis=0)
     W_h = np.concatenate([a[W][:, :n_a] for _, W, _ in _DLAI_GATES], axis=0)
     b = np.concatenate([a[bn].reshape(n_a) for _, _, bn in _DLAI_GATES])
@@ -382,6 +439,7 @@ def dlai_cell_step(xt, a_prev, c_prev, parameters):
 # --- d2l ("Dive into Deep Learning", LSTM from scratch) -------------------------------------
 
 _D2L_GATES = (("i", "i"), ("f", "f"), ("g", "c"), ("o", "o"))
+_D2L_X = "(d, h), multiplied from the right as X @ W_xi"
 
 
 def from_d2l(params: dict) -> dict:
@@ -393,15 +451,20 @@ def from_d2l(params: dict) -> dict:
         got = ", ".join(sorted(params)) if isinstance(params, dict) else type(params).__name__
         raise ValueError(f"d2l parameters must be a dict with keys {', '.join(keys)}; got {got}.")
     a = _arrays({k: params[k] for k in keys})
-    W_xi = a["W_xi"]
-    if W_xi.ndim != 2 or 0 in W_xi.shape:
-        _fail("d2l W_xi", "(d, h)", W_xi)
+    W_xi, W_hi = a["W_xi"], a["W_hi"]
+    _matrix(W_xi, "d2l W_xi", _D2L_X)
+    if 0 in W_xi.shape:
+        _fail("d2l W_xi", _D2L_X, W_xi, ": it is empty")
+    if W_hi.shape != (W_xi.shape[1],) * 2 and W_hi.shape == (W_xi.shape[0],) * 2:
+        h = W_xi.shape[0]
+        _fail("d2l W_xi", _D2L_X, W_xi, f", which looks like the transposed (h, d) layout of the course's W x: "
+                                         f"W_hi is ({h}, {h}), so W_xi should be {W_xi.shape[::-1]}; pass `W_xi.T`")
     d, h = W_xi.shape
     for _, g in _D2L_GATES:
-        _expect(a[f"W_x{g}"], (d, h), f"d2l W_x{g}", "(d, h)", "like W_xi")
-        _expect(a[f"W_h{g}"], (h, h), f"d2l W_h{g}", "(h, h)", f"with h = {h} from W_xi")
+        _expect(a[f"W_x{g}"], (d, h), f"d2l W_x{g}", "(d, h)", " like W_xi", f"W_x{g}")
+        _expect(a[f"W_h{g}"], (h, h), f"d2l W_h{g}", "(h, h)", f", with h = {h} from W_xi")
         if a[f"b_{g}"].shape not in ((h,), (1, h)):
-            _fail(f"d2l b_{g}", "(h,)", a[f"b_{g}"], f" = ({h},)")
+            _fail(f"d2l b_{g}", f"(h,) = ({h},), with h = {h} from W_xi", a[f"b_{g}"])
     return _params(np.concatenate([a[f"W_x{g}"].T for _, g in _D2L_GATES], axis=0),
                    np.concatenate([a[f"W_h{g}"].T for _, g in _D2L_GATES], axis=0),
                    np.concatenate([a[f"b_{g}"].reshape(h) for _, g in _D2L_GATES]))

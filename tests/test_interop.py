@@ -121,6 +121,15 @@ def test_tf1_round_trip_is_exact_without_forget_bias():
     assert all(np.array_equal(back[k], params[k]) for k in params)
 
 
+def test_tf1_round_trip_can_be_one_rounding_off_as_lesson_6_says():
+    # to_tf1 stores b_f - 1, from_tf1 adds 1 back: (0.1 - 1) + 1 is not 0.1 in float64
+    params = {**random_params(), "b": np.full(4 * H, 0.1)}
+    back = interop.from_tf1(**interop.to_tf1(params))["b"]
+    assert back[H:2 * H].tolist() == [0.09999999999999998] * H
+    np.testing.assert_allclose(back, params["b"], rtol=0, atol=1e-16)
+    assert np.array_equal(np.delete(back, np.s_[H:2 * H]), np.delete(params["b"], np.s_[H:2 * H]))
+
+
 @pytest.mark.parametrize("layout", ["keras", "tf1", "cs231n", "karpathy", "dlai", "d2l"])
 def test_to_after_from_gives_back_the_source_weights(layout):
     to, frm, _ = LAYOUTS[layout]
@@ -265,8 +274,8 @@ def test_reorder_gates_moves_blocks_and_checks_its_orders():
 
 Z = np.zeros
 BAD = [
-    (lambda: interop.from_keras(Z((4 * H, D)), Z((H, 4 * H)), Z(4 * H)),
-     r"Keras kernel must be \(D, 4H\).*does not divide by 4.*got shape \(8, 3\)"),
+    (lambda: interop.from_keras(Z((D, 7)), Z((H, 4 * H)), Z(4 * H)),
+     r"Keras kernel must be \(D, 4H\).*got shape \(3, 7\): its 4H size, 7, does not divide by 4"),
     (lambda: interop.from_keras(Z((D, 4 * H)), Z((4 * H, H)), Z(4 * H)),
      r"Keras recurrent_kernel must be \(H, 4H\) = \(2, 8\).*got shape \(8, 2\)"),
     (lambda: interop.from_keras(Z((D, 4 * H)), Z((H, 4 * H)), Z(7)), r"Keras bias must be \(4H,\).*got shape \(7,\)"),
@@ -279,13 +288,22 @@ BAD = [
     (lambda: interop.from_tf1(Z((H, 4 * H)), Z(4 * H)), r"TF1 kernel must be \(D \+ H, 4H\).*got shape \(2, 8\)"),
     (lambda: interop.from_tf1(Z((D + H, 4 * H)), Z(4 * H + 1)), r"TF1 bias must be \(4H,\)"),
     (lambda: interop.from_karpathy(Z((1 + D + H, 7))), r"Karpathy's WLSTM must be \(1 \+ D \+ H, 4H\).*7"),
-    (lambda: interop.from_karpathy(Z((1 + H, 4 * H))), r"needs more than 3 rows.*got shape \(3, 8\)"),
-    (lambda: interop.from_karpathy(Z(4 * H)), r"a matrix, but it has 1 dimension"),
+    (lambda: interop.from_karpathy(Z((1 + H, 4 * H))), r"got shape \(3, 8\): with H = 2 it needs more than 3 rows"),
+    (lambda: interop.from_karpathy(Z(4 * H)), r"WLSTM must be a matrix \(1 \+ D \+ H, 4H\).*got shape \(8,\), with 1 "
+                                              r"dimension\.$"),
     (lambda: interop.from_karpathy(np.array([["a"]])), r"must be an array of numbers"),
     (lambda: interop.from_dlai({"Wf": Z((H, H + D))}),
      r"deeplearning.ai parameters are missing Wi; expected Wf, bf, Wi"),
     (lambda: interop.from_dlai({**interop.to_dlai(random_params()), "Wo": Z((H, D))}),
-     r"deeplearning.ai Wo must be \(n_a, n_a \+ n_x\)"),
+     r"^deeplearning.ai Wo must be \(n_a, n_a \+ n_x\) = \(2, 5\) like Wf \(it multiplies concat = \[a_prev; x_t\], "
+     r"the hidden state first\); got shape \(2, 3\)\.$"),
+    (lambda: interop.from_dlai({**interop.to_dlai(random_params()), "bf": Z((D, 1))}),
+     r"deeplearning.ai bf must be \(n_a, 1\) = \(2, 1\), with n_a = 2 from Wf; got shape \(3, 1\)"),
+    (lambda: interop.from_tf1(Z((1, 4 * H)), Z(4 * H)),
+     r"^TF1 kernel must be \(D \+ H, 4H\), rows for \[x, h\] concatenated and the blocks i, j, f, o side by side; "
+     r"got shape \(1, 8\): with H = 2 it needs more than 2 rows\.$"),
+    (lambda: interop.from_d2l({**interop.to_d2l(random_params()), "b_o": Z(D)}),
+     r"d2l b_o must be \(h,\) = \(2,\), with h = 2 from W_xi; got shape \(3,\)"),
     (lambda: interop.from_d2l({"W_xi": Z((D, H))}), r"d2l parameters must be a dict with keys W_xi, W_hi, b_i"),
     (lambda: interop.to_keras({"W_x": Z((4 * H, D))}), r"course params must be a dict with keys W_x, W_h, b"),
     (lambda: interop.to_pytorch({"W_x": Z((4 * H, D)), "W_h": Z((4 * H, D)), "b": Z(4 * H)}),
@@ -297,6 +315,98 @@ BAD = [
 def test_wrong_shapes_raise_a_message_naming_the_layout_and_the_shape(call, message):
     with pytest.raises(ValueError, match=message):
         call()
+
+
+def test_messages_have_one_colon_and_the_expected_shape_right_after_the_layout():
+    for call, _ in BAD:
+        with pytest.raises(ValueError) as err:
+            call()
+        text = str(err.value)
+        assert text.count(": ") <= 1, text                   # no "must be (...): ...: ..."
+        assert "dimension(s)" not in text and ", a matrix," not in text, text
+
+
+# A matrix handed over transposed, with the other arguments right: the error must name the
+# transposed matrix and the fix, not blame the next argument with an H made up from the wrong axis.
+# D4 = 4 makes the transposed (4H, D) kernel's D divide by 4, the case that used to mislead.
+D4 = 4
+
+
+def transposed_cases(D):
+    p = random_params_sized(D, H)
+    pt, (k, rk, kb), tf = interop.to_pytorch(p), interop.to_keras(p), interop.to_tf1(p)
+    cs, dl, d2 = interop.to_cs231n(p), interop.to_dlai(p), interop.to_d2l(p)
+    return [
+        ("pytorch", lambda: interop.from_pytorch(pt["weight_ih_l0"].T, pt["weight_hh_l0"]),
+         r"PyTorch weight_ih must be \(4H, D\).*looks like the transposed \(D, 4H\) layout of Keras and CS231n; "
+         r"pass `weight_ih\.T`"),
+        ("pytorch, given Keras's pair", lambda: interop.from_pytorch(k, rk, kb),
+         r"PyTorch weight_ih must be .*looks like the transposed \(D, 4H\) layout.*pass `weight_ih\.T`"),
+        ("pytorch weight_hh", lambda: interop.from_pytorch(pt["weight_ih_l0"], pt["weight_hh_l0"].T),
+         r"PyTorch weight_hh must be \(4H, H\) = \(8, 2\).*its transpose; pass `weight_hh\.T`"),
+        ("keras", lambda: interop.from_keras(k.T, rk, kb),
+         r"Keras kernel must be \(D, 4H\).*looks like the transposed \(4H, D\) layout of PyTorch and this course; "
+         r"pass `kernel\.T`"),
+        ("keras recurrent_kernel", lambda: interop.from_keras(k, rk.T, kb),
+         r"Keras recurrent_kernel must be \(H, 4H\) = \(2, 8\).*its transpose; pass `recurrent_kernel\.T`"),
+        ("tf1", lambda: interop.from_tf1(tf["kernel"].T, tf["bias"]),
+         r"TF1 kernel must be \(D \+ H, 4H\).*looks like the transposed \(4H, D \+ H\) layout.*pass `kernel\.T`"),
+        ("cs231n", lambda: interop.from_cs231n(cs["Wx"].T, cs["Wh"], cs["b"]),
+         r"CS231n Wx must be \(D, 4H\).*looks like the transposed \(4H, D\) layout.*pass `Wx\.T`"),
+        ("cs231n Wh", lambda: interop.from_cs231n(cs["Wx"], cs["Wh"].T, cs["b"]),
+         r"CS231n Wh must be \(H, 4H\) = \(2, 8\).*pass `Wh\.T`"),
+        ("karpathy", lambda: interop.from_karpathy(interop.to_karpathy(p).T),
+         r"Karpathy's WLSTM must be \(1 \+ D \+ H, 4H\).*looks like the transposed \(4H, 1 \+ D \+ H\).*"
+         r"pass `WLSTM\.T`"),
+        ("dlai Wf", lambda: interop.from_dlai({**dl, "Wf": dl["Wf"].T}),
+         r"deeplearning.ai Wf must be \(n_a, n_a \+ n_x\).*looks like the transposed.*pass `Wf\.T`"),
+        ("dlai Wc", lambda: interop.from_dlai({**dl, "Wc": dl["Wc"].T}),
+         r"deeplearning.ai Wc must be \(n_a, n_a \+ n_x\) = \(2, \d\).*its transpose; pass `Wc\.T`"),
+        ("d2l W_xi", lambda: interop.from_d2l({**d2, "W_xi": d2["W_xi"].T}),
+         r"d2l W_xi must be \(d, h\).*looks like the transposed \(h, d\).*pass `W_xi\.T`"),
+        ("d2l W_xo", lambda: interop.from_d2l({**d2, "W_xo": d2["W_xo"].T}),
+         r"d2l W_xo must be \(d, h\) = \(\d, 2\) like W_xi.*its transpose; pass `W_xo\.T`"),
+        ("course W_x", lambda: interop.to_keras({**p, "W_x": p["W_x"].T}),
+         r"the course's W_x must be \(4H, D\).*looks like the transposed \(D, 4H\) layout.*pass `W_x\.T`"),
+    ]
+
+
+def random_params_sized(d, h, seed=0):
+    rng = np.random.default_rng(seed)
+    return {"W_x": rng.normal(size=(4 * h, d)), "W_h": rng.normal(size=(4 * h, h)), "b": rng.normal(size=4 * h)}
+
+
+@pytest.mark.parametrize("d", [D, D4])
+@pytest.mark.parametrize("case", range(len(transposed_cases(D))))
+def test_a_transposed_matrix_is_named_as_such(d, case):
+    name, call, message = transposed_cases(d)[case]
+    with pytest.raises(ValueError, match=message) as err:
+        call()
+    assert str(err.value).count(": ") <= 1, name
+
+
+def test_a_transposed_kernel_with_d_divisible_by_4_no_longer_blames_the_other_argument():
+    # the reviewer's three cases, with D = 4 so that the transposed matrix's D divides by 4
+    p = random_params_sized(D4, H)
+    k, rk, b = interop.to_keras(p)
+    with pytest.raises(ValueError, match=r"^PyTorch weight_ih .*got shape \(4, 8\), which looks like the transposed"):
+        interop.from_pytorch(k, rk, b)
+    with pytest.raises(ValueError, match=r"^Keras kernel .*got shape \(8, 4\), which looks like the transposed"):
+        interop.from_keras(k.T, rk, b)
+    d2 = interop.to_d2l(random_params_sized(3, 2))
+    with pytest.raises(ValueError, match=r"^d2l W_xi .*got shape \(2, 3\), which looks like the transposed"):
+        interop.from_d2l({**d2, "W_xi": d2["W_xi"].T})
+
+
+@pytest.mark.parametrize("layout", LAYOUTS)
+def test_square_blocks_that_cannot_tell_their_orientation_are_taken_as_given(layout):
+    # D = 4H (or d = h): a transposed matrix has the right shape, so no check can object;
+    # the converters must still accept the right matrices of such sizes.
+    p = random_params_sized(4 * H if layout != "d2l" else H, H)
+    to, frm, _ = LAYOUTS[layout]
+    back = frm(to(p))
+    for key in p:
+        np.testing.assert_allclose(back[key], p[key], rtol=0, atol=1e-15)
 
 
 @pytest.mark.parametrize("layout", LAYOUTS)

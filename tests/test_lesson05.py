@@ -91,14 +91,28 @@ def test_adding_table_rounds_coarsely_and_gives_verdicts():
     run = experiments.AddingRun
     runs = [run("rnn", 50, 1500, 0.1612, 0.0812, None), run("lstm", 50, 1500, 0.000577, 0.9305, None),
             run("rnn", 10, 600, 0.0209, 0.2418, None)]
-    table = experiments.adding_table(runs)
+    table = experiments.adding_table(runs, n_test=500)
     lines = table.splitlines()
-    assert "0.167" in lines[1] and "8%" in lines[1] and "baseline" in lines[1]
-    assert lines[2].split()[:5] == ["50", "RNN", "1500", "48,000", "0.16"] and lines[2].endswith("near the baseline")
-    assert "6e-4" in lines[3] and "93%" in lines[3] and lines[3].endswith("learned")
-    assert lines[4].endswith("partly") and "24%" in lines[4]
+    assert "0.167" in lines[1] and "8%" in lines[1] and "always answer 1" in lines[1]
+    blind50 = experiments.blind_scores(50, 500)
+    assert lines[2].split()[:3] == ["50", "blind", f"{blind50['mse']:.3f}"]
+    assert lines[2].endswith("baseline: best answer blind to the markers")
+    assert lines[3].split()[:5] == ["50", "RNN", "1500", "48,000", "0.16"] and lines[3].endswith("near the baselines")
+    assert "6e-4" in lines[4] and "93%" in lines[4] and lines[4].endswith("learned")
+    assert lines[5].split()[:2] == ["10", "blind"]                 # one blind row for each length, before its runs
+    assert lines[6].endswith("partly") and "24%" in lines[6]
+    assert len(lines) == 7
     assert experiments.format_mse(0.00115) == "1e-3"
     assert experiments.format_mse(0.0209) == "0.02"
+
+
+def test_blind_scores_are_the_blind_answer_on_the_test_set():
+    x, y = experiments.adding_test_set(12, n=300)
+    want = np.mean((experiments.blind_answer(x) - y) ** 2)
+    scores = experiments.blind_scores(12, 300)
+    assert scores["mse"] == pytest.approx(want)
+    assert scores["mse"] == pytest.approx(experiments.adding_blind_mse(12), abs=0.03)
+    assert scores["within"] == pytest.approx(np.mean(np.abs(experiments.blind_answer(x) - y) < 0.04))
 
 
 # ---------------------------------------------------------------------------------------
@@ -349,6 +363,15 @@ def growing(params, context, n_ahead):
     return np.array(out)
 
 
+def feeds_back_the_observation(params, context, n_ahead):
+    window, values, out = len(context), list(context), []
+    for _ in range(n_ahead):
+        y, _ = model.forward(params, np.array(values[-window:])[:, None, None], readout="last")
+        out.append(y[0, 0])
+        values.append(values[window - 1])                 # the last observed value, not the prediction
+    return np.array(out)
+
+
 def in_place(params, context, n_ahead):
     out = forecast(params, context, n_ahead)
     context[:] = 0.0
@@ -372,6 +395,7 @@ def noisy(params, context, n_ahead):
 @pytest.mark.parametrize("answer, hint", [
     (no_feedback, "same number"),
     (growing, "window grows"),
+    (feeds_back_the_observation, "Append the model's prediction instead"),
     (in_place, "changed the context"),
     (skips_the_first, "first forecast"),
     (whole_series, "shape"),

@@ -85,6 +85,27 @@ def test_tf1_to_course_accepts_the_interop_converter():
     assert check("06.tf1_to_course", interop.from_tf1).status == "correct"
 
 
+def _in(dtype, convert):
+    def answer(kernel, bias, forget_bias=1.0):
+        return {k: np.asarray(v).astype(dtype) for k, v in convert(kernel, bias, forget_bias).items()}
+    return answer
+
+
+def test_tf1_to_course_accepts_a_correct_port_returned_in_float32():
+    # float32 rounds every number at about 1e-7 relative: still a right port, not a wrong block
+    result = check("06.tf1_to_course", _in(np.float32, tf1_to_course))
+    assert result.status == "correct", result.message
+    assert "float32" in result.message
+
+
+def test_tf1_to_course_still_names_a_float32_port_s_real_mistake():
+    result = check("06.tf1_to_course", _in(np.float32, _variant(order="ifog")))
+    assert result.status == "wrong"
+    assert "the g block of W_x (rows 4:6) is wrong: it holds TF1's block for o" in result.message
+    result = check("06.tf1_to_course", _in(np.float32, _variant(fold=0.0)))
+    assert "missing the forget bias" in result.message
+
+
 def test_tf1_to_course_placeholder_is_not_attempted():
     def placeholder(kernel, bias, forget_bias=1.0):
         raise NotImplementedError

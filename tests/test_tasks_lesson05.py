@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from rnn_course import losses, tasks
+from rnn_course import experiments, losses, tasks
 
 
 def test_adding_problem_baseline_is_one_sixth():
@@ -19,6 +19,39 @@ def test_answering_one_is_the_best_constant_on_the_adding_problem():
     assert np.mean(y) == pytest.approx(1.0, abs=0.005)
     for other in (0.9, 1.1):
         assert np.mean((other - y) ** 2) > np.mean((1.0 - y) ** 2)
+
+
+@pytest.mark.parametrize("T", [10, 25, 50])
+def test_a_model_blind_to_the_markers_scores_one_sixth_minus_one_over_3t(T):
+    # Monte Carlo, 200,000 sequences: the mean of each half's values, summed, against the formula.
+    x, y = tasks.adding_problem(T, 200_000, np.random.default_rng(T))
+    mse = np.mean((experiments.blind_answer(x) - y) ** 2)
+    assert mse == pytest.approx(experiments.adding_blind_mse(T), abs=0.002)
+    assert experiments.adding_blind_mse(T) == pytest.approx(1 / 6 - 1 / (3 * T), abs=1e-4)
+    assert experiments.adding_blind_mse(T) < tasks.ADDING_BASELINE_MSE
+
+
+def test_blind_baseline_formula_even_and_odd():
+    assert experiments.adding_blind_mse(10) == pytest.approx(1 / 6 - 1 / 30)          # 0.1333
+    assert experiments.adding_blind_mse(50) == pytest.approx(0.16)
+    assert experiments.adding_blind_mse(25) == pytest.approx((2 - 1 / 12 - 1 / 13) / 12)
+    assert experiments.adding_blind_mse(25) < 1 / 6 - 1 / 75                           # a hair below, odd T
+    assert experiments.adding_blind_mse(2) == 0.0                                       # both values are marked
+    with pytest.raises(ValueError, match="T >= 2"):
+        experiments.adding_blind_mse(1)
+
+
+def test_the_blind_answer_ignores_the_markers_and_beats_other_marker_blind_answers():
+    T = 10
+    x, y = tasks.adding_problem(T, 200_000, np.random.default_rng(4))
+    moved = x.copy()
+    moved[..., 1] = np.roll(moved[..., 1], 1, axis=0)
+    np.testing.assert_array_equal(experiments.blind_answer(moved), experiments.blind_answer(x))
+    best = np.mean((experiments.blind_answer(x) - y) ** 2)
+    values = x[..., 0]
+    last_step = values[-1] / (T - T // 2) + 1.0 - 0.5 / (T - T // 2)      # E[y | v_T], blind to m_T
+    for other in (np.ones_like(y[:, 0]), last_step, 0.9 * experiments.blind_answer(x)[:, 0] + 0.1):
+        assert np.mean((other - y[:, 0]) ** 2) > best
 
 
 @pytest.mark.parametrize("T", [2, 7, 50])

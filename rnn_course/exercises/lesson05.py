@@ -31,6 +31,17 @@ def _growing_window(params, context, n_ahead):
     return np.array(out)
 
 
+def _repeating_the_last_observation(params, context, n_ahead):
+    window = len(context)
+    values = list(context)
+    out = []
+    for _ in range(n_ahead):
+        y, _ = model.forward(params, np.array(values[-window:])[:, None, None], readout="last")
+        out.append(y[0, 0])
+        values.append(context[-1])                          # the mistake: not the prediction
+    return np.array(out)
+
+
 @exercise("05.forecast", "Forecast several steps ahead", solution=forecast)
 def _check_forecast(answer):
     params = model.init_params("rnn", 1, 6, 1, seed=5)
@@ -50,6 +61,10 @@ def _check_forecast(answer):
     if np.allclose(got, got[0]):
         raise Mistake("every forecast is the same number: append each prediction to the values and run the "
                       "model again on the latest window.")
+    if np.allclose(got, _repeating_the_last_observation(params, context, 5)):
+        raise Mistake(f"your window is extended with the last observed value, {context[-1]:.4f}, at every step, "
+                      "so no forecast ever sees an earlier prediction. Append the model's prediction "
+                      "instead (y[0, 0]): each forecast becomes the newest input of the next.")
     if np.allclose(got, _growing_window(params, context, 5)):
         raise Mistake("your window grows with every prediction; the model was trained on windows of "
                       "len(context) values, so keep only the last len(context) (values[-window:]).")

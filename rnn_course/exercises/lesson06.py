@@ -79,8 +79,16 @@ def tf1_to_course(kernel, bias, forget_bias=1.0):
             "b": b}
 
 
+def _tolerance(*arrays) -> float:
+    """How close two arrays must be to count as equal: 1e-10 in float64; for a coarser float
+    (a float32 answer is a correct port, only rounded) a few of its rounding steps."""
+    eps = max((np.finfo(a.dtype).eps for a in arrays if a.dtype.kind == "f"), default=0.0)
+    return max(1e-10, 50 * eps)
+
+
 def _close(a, b) -> bool:
-    return a.shape == b.shape and bool(np.allclose(a, b, rtol=1e-10, atol=1e-12))
+    tol = _tolerance(a, b)
+    return a.shape == b.shape and bool(np.allclose(a, b, rtol=tol, atol=tol))
 
 
 def _check_weights(W, kernel_rows, name, rows_meaning):
@@ -163,9 +171,14 @@ def _check_tf1_to_course(answer):
     h, c = np.zeros((2, H)), np.zeros((2, H))
     for t in range(x.shape[0]):
         h, c = interop.tf1_cell_step(x[t], h, c, kernel, bias, 1.0)
-    if not np.allclose(h_course[-1], h, rtol=1e-10, atol=1e-12):
+    tol = _tolerance(W_x, W_h, b)
+    if not np.allclose(h_course[-1], h, rtol=tol, atol=tol):
         raise Mistake("your params have the right blocks, yet the course's cell does not reproduce TF1's; "
                       "check that every array is a plain float array.")
+    coarse = sorted({str(a.dtype) for a in (W_x, W_h, b) if a.dtype != np.float64})
+    note = (f" (Your arrays are {', '.join(coarse)}, TF1's were float64: the same numbers, rounded; "
+            "keep the input's dtype unless you mean to change it.)" if coarse else "")
     return ("your params, run through rnn_course.lstm.forward, give the outputs of TF1's own step equations: "
-            "blocks reordered, kernel split into x's and h's rows and transposed, forget bias folded into b.")
+            "blocks reordered, kernel split into x's and h's rows and transposed, forget bias folded into b."
+            + note)
 
