@@ -224,6 +224,9 @@ def fitted_rate(norms, skip: int = 0) -> float:
 # --- long sequences: the adding problem at growing lengths -----------------------------------
 
 
+AT_BASELINE = 0.1   # a test MSE this high means the run learned next to nothing (the baseline is 1/6)
+
+
 @dataclass
 class SweepResult:
     """Test MSE of each (length, seed) run, ``mse`` (len(lengths), len(seeds)), and the trained
@@ -266,9 +269,6 @@ class SweepResult:
             shown = f"{median:.2g}" if median < AT_BASELINE else "at the baseline (about 1/6)"
             lines.append(f"{T:>4}  {int(ok.sum())}/{len(row)}     {shown}")
         return "\n".join(lines)
-
-
-AT_BASELINE = 0.1   # a test MSE this high means the run learned next to nothing (the baseline is 1/6)
 
 
 def adding_mse(params: dict, T: int, *, n: int = 1000, seed: int = 12345, activation: str = "tanh") -> float:

@@ -100,6 +100,15 @@ def _hidden_from(arr: np.ndarray, axis: int, label: str, layout: str, *, name: s
     return four_h // 4            # consistent with nothing else: the next check names what disagrees
 
 
+def _partner(recurrent: np.ndarray, *, rows: bool) -> dict:
+    """``fits``/``fits_transposed`` for :func:`_hidden_from` when the input weight's H must agree
+    with a recurrent weight stored (4H, H) (``rows``) or (H, 4H): as given it must match that
+    layout; read transposed, either way round will do (the next check names a transposed one)."""
+    expected = (lambda H: (4 * H, H)) if rows else (lambda H: (H, 4 * H))
+    return {"fits": lambda H, m: recurrent.shape == expected(H),
+            "fits_transposed": lambda H, m: recurrent.shape in ((4 * H, H), (H, 4 * H))}
+
+
 def _expect(arr: np.ndarray, shape: tuple, label: str, layout: str, meaning: str, name: str = "") -> None:
     """``arr`` must have exactly ``shape``; ``meaning`` (with its own leading punctuation)
     says where the sizes came from. A transposed matrix is named as such."""
@@ -156,8 +165,7 @@ def _course(params: dict) -> tuple:
     a = _arrays({"W_x": params["W_x"], "W_h": params["W_h"], "b": params["b"]})
     W_x, W_h, b = a["W_x"], a["W_h"], a["b"]
     H = _hidden_from(W_x, 0, "the course's W_x", "(4H, D), the blocks i, f, g, o stacked in rows", name="W_x",
-                     transposed=_AS_COLUMNS, fits=lambda H, m: W_h.shape == (4 * H, H),
-                     fits_transposed=lambda H, m: W_h.shape in ((4 * H, H), (H, 4 * H)))
+                     transposed=_AS_COLUMNS, **_partner(W_h, rows=True))
     _expect(W_h, (4 * H, H), "the course's W_h", "(4H, H)", f", with H = {H} from W_x", "W_h")
     _expect(b, (4 * H,), "the course's b", "(4H,)", f", with H = {H} from W_x")
     return W_x, W_h, b
@@ -179,8 +187,7 @@ def from_pytorch(weight_ih, weight_hh, bias_ih=None, bias_hh=None) -> dict:
                  **{name: v for name, v in given.items() if v is not None}})
     hh = a["weight_hh"]
     H = _hidden_from(a["weight_ih"], 0, "PyTorch weight_ih", _PT_IH, name="weight_ih", transposed=_AS_COLUMNS,
-                     fits=lambda H, m: hh.shape == (4 * H, H),
-                     fits_transposed=lambda H, m: hh.shape in ((4 * H, H), (H, 4 * H)))
+                     **_partner(hh, rows=True))
     _expect(hh, (4 * H, H), "PyTorch weight_hh", "(4H, H)", f", with H = {H} from weight_ih", "weight_hh")
     b = np.zeros(4 * H, a["weight_ih"].dtype)
     for name in given:
@@ -222,8 +229,7 @@ def from_keras(kernel, recurrent_kernel, bias=None) -> dict:
     a = _arrays({"kernel": kernel, "recurrent_kernel": recurrent_kernel, **({} if bias is None else {"bias": bias})})
     rk = a["recurrent_kernel"]
     H = _hidden_from(a["kernel"], 1, "Keras kernel", _KERAS_K, name="kernel", transposed=_AS_ROWS,
-                     fits=lambda H, m: rk.shape == (H, 4 * H),
-                     fits_transposed=lambda H, m: rk.shape in ((H, 4 * H), (4 * H, H)))
+                     **_partner(rk, rows=False))
     _expect(rk, (H, 4 * H), "Keras recurrent_kernel", "(H, 4H)", f", with H = {H} from kernel", "recurrent_kernel")
     b = _bias(a["bias"], H, "Keras bias", "(4H,)") if "bias" in a else np.zeros(4 * H, a["kernel"].dtype)
     return _params(a["kernel"].T, a["recurrent_kernel"].T, b)
@@ -301,9 +307,7 @@ def from_cs231n(Wx, Wh, b) -> dict:
     candidate block from last (i, f, o, g) to third (i, f, g, o)."""
     a = _arrays({"Wx": Wx, "Wh": Wh, "b": b})
     Wh = a["Wh"]
-    H = _hidden_from(a["Wx"], 1, "CS231n Wx", _CS_WX, name="Wx", transposed=_AS_ROWS,
-                     fits=lambda H, m: Wh.shape == (H, 4 * H),
-                     fits_transposed=lambda H, m: Wh.shape in ((H, 4 * H), (4 * H, H)))
+    H = _hidden_from(a["Wx"], 1, "CS231n Wx", _CS_WX, name="Wx", transposed=_AS_ROWS, **_partner(Wh, rows=False))
     _expect(Wh, (H, 4 * H), "CS231n Wh", "(H, 4H)", f", with H = {H} from Wx", "Wh")
     bias = _bias(a["b"], H, "CS231n b", "(4H,)")
     return _params(reorder_gates(a["Wx"].T, "cs231n", "course"), reorder_gates(a["Wh"].T, "cs231n", "course"),

@@ -8,6 +8,7 @@ generator, so the same ``seed`` always gives the same batches and the same run.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -54,6 +55,7 @@ def progress_bar(iterable, *, total=None, desc=None, enabled=True):
     return tqdm(iterable, total=total, desc=desc, mininterval=0.25)
 
 
+@functools.cache
 def _notebook_bar():
     """tqdm's notebook bar, shown under a display id so that, when it closes, the text a saved
     notebook keeps for it (what GitHub shows, where no widget runs) says the run finished,

@@ -18,7 +18,7 @@ from rnn_course.diagrams.network import draw_network, layer_positions  # noqa: E
 from rnn_course.exercises import check, solution_markdown  # noqa: E402
 from rnn_course.exercises import lesson01 as L  # noqa: E402
 from rnn_course.gradcheck import gradcheck  # noqa: E402
-from rnn_course.widgets import neuron  # noqa: E402
+from rnn_course.widgets import live, neuron  # noqa: E402
 
 NOTEBOOK = Path(__file__).resolve().parent.parent / "notebooks" / "01_neural_networks.ipynb"
 
@@ -387,7 +387,7 @@ def test_explorers_display_as_the_widget_with_a_readable_offline_text(xor_run):
     for explorer in (neuron.neuron_explorer(), neuron.training_explorer(snapshots, losses, mlp.XOR_X, mlp.XOR_Y)):
         bundle = explorer._repr_mimebundle_()
         assert bundle["application/vnd.jupyter.widget-view+json"]["model_id"] == explorer.widget.model_id
-        assert bundle["text/plain"] == neuron.OFFLINE_TEXT
+        assert bundle["text/plain"] == live.OFFLINE_TEXT
 
 
 def test_neuron_explorer_at_slider_extremes_has_no_nan_and_no_warnings():

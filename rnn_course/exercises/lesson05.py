@@ -21,24 +21,15 @@ def forecast(params, context, n_ahead):
     return np.array(predictions)
 
 
-def _growing_window(params, context, n_ahead):
-    values = list(context)
-    out = []
+def _rollout_mistake(params, context, n_ahead, *, sliding=True, feed_prediction=True):
+    """A forecast rolled out the way a usual mistake does it: a window that grows instead of
+    sliding, or the last observed value fed back instead of each prediction."""
+    window, values, out = len(context), list(context), []
     for _ in range(n_ahead):
-        y, _ = model.forward(params, np.array(values)[:, None, None], readout="last")
+        inputs = values[-window:] if sliding else values
+        y, _ = model.forward(params, np.array(inputs)[:, None, None], readout="last")
         out.append(y[0, 0])
-        values.append(y[0, 0])
-    return np.array(out)
-
-
-def _repeating_the_last_observation(params, context, n_ahead):
-    window = len(context)
-    values = list(context)
-    out = []
-    for _ in range(n_ahead):
-        y, _ = model.forward(params, np.array(values[-window:])[:, None, None], readout="last")
-        out.append(y[0, 0])
-        values.append(context[-1])                          # the mistake: not the prediction
+        values.append(y[0, 0] if feed_prediction else context[-1])
     return np.array(out)
 
 
@@ -61,11 +52,11 @@ def _check_forecast(answer):
     if np.allclose(got, got[0]):
         raise Mistake("every forecast is the same number: append each prediction to the values and run the "
                       "model again on the latest window.")
-    if np.allclose(got, _repeating_the_last_observation(params, context, 5)):
+    if np.allclose(got, _rollout_mistake(params, context, 5, feed_prediction=False)):
         raise Mistake(f"your window is extended with the last observed value, {context[-1]:.4f}, at every step, "
                       "so no forecast ever sees an earlier prediction. Append the model's prediction "
                       "instead (y[0, 0]): each forecast becomes the newest input of the next.")
-    if np.allclose(got, _growing_window(params, context, 5)):
+    if np.allclose(got, _rollout_mistake(params, context, 5, sliding=False)):
         raise Mistake("your window grows with every prediction; the model was trained on windows of "
                       "len(context) values, so keep only the last len(context) (values[-window:]).")
     raise Mistake(f"expected {np.round(want, 4)}, got {np.round(got, 4)}.")

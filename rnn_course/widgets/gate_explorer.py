@@ -281,13 +281,13 @@ class GateExplorer(HoldRedraws, ShowsOffline):
 
     def update(self) -> None:
         """Recompute the unit's run and redraw the traces (no new figure, no printing)."""
-        with np.errstate(under="ignore"):
-            self.data = run_unit(self.values(), self.sequence.value)
-            for name, line in self.lines.items():
-                line.set_ydata(self.data[name])
-            self.live.refresh()                  # blit: the axes never change, only the traces
-            self._check_puzzle()
-            self._show_carousel()
+        self.data = run_unit(self.values(), self.sequence.value)
+        for name, line in self.lines.items():
+            line.set_ydata(self.data[name])
+        with np.errstate(under="ignore"):    # drawing traces that hold subnormal values (c ~ 1e-320)
+            self.live.refresh()              # blit: the axes never change, only the traces
+        self._check_puzzle()
+        self._show_carousel()
         self.updates += 1
 
     def carousel_factor(self) -> float:
@@ -310,8 +310,7 @@ class GateExplorer(HoldRedraws, ShowsOffline):
         self.sequence.tooltip = "the puzzle sets the input; choose puzzle (none) to change it" if chosen else None
         if chosen:
             self.sequence.value = PUZZLES[change["new"]][1]     # reruns and rechecks
-        with np.errstate(under="ignore"):
-            self._check_puzzle()
+        self._check_puzzle()
 
     def _check_puzzle(self) -> None:
         """Say under the sliders what the chosen puzzle still wants (no printing, no progress file)."""

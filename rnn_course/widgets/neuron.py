@@ -24,7 +24,7 @@ from matplotlib.patches import FancyArrowPatch
 
 from .. import activations, mlp
 from ..mlp import XOR_X, XOR_Y
-from .live import OFFLINE_TEXT, LiveFigure, ShowsOffline  # noqa: F401 (OFFLINE_TEXT: re-exported)
+from .live import LiveFigure, ShowsOffline
 
 LIMITS = (-0.5, 1.5)
 Z_RANGE = (-6.0, 6.0)
@@ -80,7 +80,6 @@ def boundary_line(w1: float, w2: float, b: float):
     return np.array([]), np.array([])
 
 
-#: What a page without a running kernel (GitHub, nbviewer, a printout) shows in place of a widget.
 def _build(fig):
     """Axes and artists of the two panels, drawn in ``fig``; returns the artists to update."""
     ax_plane, ax_curve = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1.1, 1]})
