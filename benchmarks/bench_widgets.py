@@ -85,7 +85,7 @@ def _bench_alternatives(gx, sweep) -> dict:
     values = gx.PRESETS["remember the first pulse"][1]
 
     fig = plt.figure(figsize=(8, 6), dpi=80)
-    axes, lines = gx.draw_traces(fig, gx.run_unit(values, "pulse"))
+    axes, lines, _ = gx.draw_traces(fig, gx.run_unit(values, "pulse"))
     canvas = fig.canvas
     canvas.syncing_data_url = False          # as once a front end has connected
     canvas.draw()
@@ -105,7 +105,7 @@ def _bench_alternatives(gx, sweep) -> dict:
 
     fig = Figure(figsize=(8, 6), dpi=80)
     FigureCanvasAgg(fig)
-    axes, lines = gx.draw_traces(fig, gx.run_unit(values, "pulse"))
+    axes, lines, _ = gx.draw_traces(fig, gx.run_unit(values, "pulse"))
 
     def inline_frame(v):
         data = gx.run_unit({**values, "f_bias": v}, "pulse")
