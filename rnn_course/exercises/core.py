@@ -164,28 +164,18 @@ _PLACEHOLDER_OPS = {"RESUME", "NOP", "CACHE", "LOAD_CONST", "RETURN_CONST", "RET
 
 
 def is_placeholder(fn) -> bool:
-    """True for a function whose body is only ``...``, ``pass`` and/or a docstring
-    (a lambda: only ``...``). Read from the source when it can be found, else from the bytecode."""
+    """True for a function whose body is only ``...``, ``pass`` and/or a docstring, or a lambda of ``...``."""
     code = getattr(fn, "__code__", None)
-    if code is None:
+    if code is None or any(ins.opname not in _PLACEHOLDER_OPS for ins in dis.get_instructions(code)):
         return False
+    constants = [ins.argval for ins in dis.get_instructions(code) if ins.opname in ("LOAD_CONST", "RETURN_CONST")]
     if code.co_name == "<lambda>":
-        constants = [None, Ellipsis]
-    else:
-        body = _function_body(fn)
-        if body is not None:
-            return all(isinstance(s, ast.Pass) or (isinstance(s, ast.Expr) and isinstance(s.value, ast.Constant)
-                                                   and (s.value.value is Ellipsis or isinstance(s.value.value, str)))
-                       for s in body)
-        constants = [None, Ellipsis, fn.__doc__]
-    for ins in dis.get_instructions(code):
-        if ins.opname not in _PLACEHOLDER_OPS:
-            return False
-        if ins.opname in ("LOAD_CONST", "RETURN_CONST") and not any(ins.argval is c or (
-                isinstance(c, str) and ins.argval == c) for c in constants):
-            return False
-    return code.co_name != "<lambda>" or any(
-        ins.argval is Ellipsis for ins in dis.get_instructions(code) if ins.opname.endswith("CONST"))
+        return any(c is Ellipsis for c in constants)
+    body = _function_body(fn)         # `return None` compiles like `pass`: the source tells them apart
+    if body is not None:
+        return all(isinstance(s, ast.Pass) or (isinstance(s, ast.Expr) and isinstance(s.value, ast.Constant))
+                   for s in body)
+    return all(c is None or c is Ellipsis or c == fn.__doc__ for c in constants)
 
 
 def _function_body(fn):
