@@ -379,7 +379,8 @@ def test_notebook_solution_cells_match_the_registry():
         pytest.skip("notebook not built")
     sources = ["".join(c["source"]) if isinstance(c["source"], list) else c["source"]
                for c in json.loads(NOTEBOOK.read_text())["cells"]]
-    for name in ("04.lstm_step", "04.lstm_step_backward", "04.puzzle_remember_first",
+    for name in ("04.lstm_step", "04.lstm_forward", "04.lstm_step_backward", "04.lstm_backward",
+                 "04.puzzle_remember_first",
                  "04.puzzle_read_on_request", "04.puzzle_forget_on_request"):
         assert solution_markdown(name) in sources, name
         check_cell = f'check("{name}",'
@@ -960,3 +961,39 @@ def test_the_explorer_displays_as_its_widget_with_a_readable_offline_text():
     bundle = explorer._repr_mimebundle_()
     assert bundle["application/vnd.jupyter.widget-view+json"]["model_id"] == explorer.widget.model_id
     assert bundle["text/plain"] == OFFLINE_TEXT
+
+
+def _notebook_cells():
+    return [("".join(c["source"]), c) for c in json.loads(NOTEBOOK.read_text())["cells"]]
+
+
+def test_no_answer_stands_before_its_exercise():
+    if not NOTEBOOK.exists():
+        pytest.skip("notebook not built")
+    cells = _notebook_cells()
+    sources = [s for s, _ in cells]
+    forward_at = next(k for k, s in enumerate(sources) if s.startswith("def lstm_forward("))
+    backward_at = next(k for k, s in enumerate(sources) if s.startswith("def lstm_backward("))
+    before_forward = [s for s, c in cells[:forward_at] if c["cell_type"] == "code"]
+    before_backward = [s for s, c in cells[:backward_at] if c["cell_type"] == "code"]
+    assert not any("for t in range(T)" in s and "lstm_step(" in s for s in before_forward)
+    assert not any("reversed(range(" in s for s in before_backward), "a backward loop through time before exercise 4"
+    assert not any("def lstm_bptt" in s for s in sources)
+    # the worked examples use sizes other than the checks'
+    sizes_of_worked_step = (2, 3, 5)
+    assert sizes_of_worked_step not in L.STEP_SIZES and "B, D, H = 2, 3, 5" in "\n".join(before_forward)
+    assert (7, 2, 3, 4) not in L.SEQUENCE_SIZES and "T, B, D, H = 7, 2, 3, 4" in "\n".join(sources)
+
+
+def test_the_stored_outputs_show_the_fallback_to_the_package():
+    if not NOTEBOOK.exists():
+        pytest.skip("notebook not built")
+    texts = ["".join(o.get("text", "")) for _, c in _notebook_cells() if c["cell_type"] == "code"
+             for o in c.get("outputs", [])]
+    assert ("Using the package's rnn_course.lstm.forward in place of your lstm_forward, which is not attempted yet.\n"
+            "Using the package's rnn_course.lstm.backward in place of your lstm_backward, which is not attempted yet.\n"
+            ) in texts
+    sources = [s for s, _ in _notebook_cells()]
+    for name in ("lstm_forward", "lstm_backward"):
+        assert f"def {name}(x" in "".join(sources) or f"def {name}(dh" in "".join(sources)
+        assert any(s.startswith(f"def {name}(") and s.rstrip().endswith("raise NotImplementedError") for s in sources)

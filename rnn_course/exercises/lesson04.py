@@ -548,6 +548,13 @@ def yours_if_it_passes(name: str, answer):
     return fallback, f"Using the package's {package_name} in place of your {yours}, which {why}."
 
 
+def backward_without_f(dh, x, h0, c0, W_x, W_h, b):
+    """A whole-sequence backward with one slip, for the lesson to show that a gradient check
+    catches it: the gradient passed back along the cell is dc, not dc * f_t (the check of
+    04.lstm_backward names this slip too)."""
+    return _backward_variant(dh, x, h0, c0, W_x, W_h, b, times_f=False)
+
+
 # ---------------------------------------------------------------------------------------------
 # The gate puzzles: answers read as slider values, judged by rnn_course.puzzles
 # ---------------------------------------------------------------------------------------------
@@ -599,3 +606,4 @@ def _puzzle_checker(puzzle):
 for _puzzle in PUZZLES.values():
     exercise(_puzzle.name, _puzzle.title, solution=_puzzle.solution,
              solution_text=_solution_text(_puzzle))(_puzzle_checker(_puzzle))
+
