@@ -142,7 +142,11 @@ def test_matcher_none_wrong_shape_and_wrong_count():
     def forgot_return(x, w):
         x @ w + 1.0
 
+    def returns_none(x, w):
+        return None
+
     assert "returned None" in _diagnose(forgot_return)[1]
+    assert "returned None" in _diagnose(returns_none)[1]
     assert _diagnose(lambda x, w: np.zeros(3))[1] == "your result has shape (3,), expected (4,)."
     message = _diagnose(lambda x, w: x @ w + 1.0, solution=_affine_pair, outputs=("y", "dx"))[1]
     assert message == "your function should return 2 arrays, in this order: y, dx; it returned one ndarray."

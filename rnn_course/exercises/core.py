@@ -35,7 +35,8 @@ dense_forward)``, which prints one line. :func:`diagnose`, the one matcher, deci
 5. every output matches the solution's (``rtol``, ``atol``): right;
 6. otherwise each known mistake runs on the same arguments; the first whose every output
    matches the learner's gives its sentence (a wrong shape in 3 is tried against them too,
-   so a transposed result can be named);
+   so a transposed result can be named; a custom checker that computed the learner's result
+   itself asks the same question with :func:`match_mistake`);
 7. otherwise a line naming the outputs that are wrong, with their relative error, and the
    ones that are right.
 
@@ -163,28 +164,18 @@ _PLACEHOLDER_OPS = {"RESUME", "NOP", "CACHE", "LOAD_CONST", "RETURN_CONST", "RET
 
 
 def is_placeholder(fn) -> bool:
-    """True for a function whose body is only ``...``, ``pass`` and/or a docstring
-    (a lambda: only ``...``). Read from the source when it can be found, else from the bytecode."""
+    """True for a function whose body is only ``...``, ``pass`` and/or a docstring, or a lambda of ``...``."""
     code = getattr(fn, "__code__", None)
-    if code is None:
+    if code is None or any(ins.opname not in _PLACEHOLDER_OPS for ins in dis.get_instructions(code)):
         return False
+    constants = [ins.argval for ins in dis.get_instructions(code) if ins.opname in ("LOAD_CONST", "RETURN_CONST")]
     if code.co_name == "<lambda>":
-        constants = [None, Ellipsis]
-    else:
-        body = _function_body(fn)
-        if body is not None:
-            return all(isinstance(s, ast.Pass) or (isinstance(s, ast.Expr) and isinstance(s.value, ast.Constant)
-                                                   and (s.value.value is Ellipsis or isinstance(s.value.value, str)))
-                       for s in body)
-        constants = [None, Ellipsis, fn.__doc__]
-    for ins in dis.get_instructions(code):
-        if ins.opname not in _PLACEHOLDER_OPS:
-            return False
-        if ins.opname in ("LOAD_CONST", "RETURN_CONST") and not any(ins.argval is c or (
-                isinstance(c, str) and ins.argval == c) for c in constants):
-            return False
-    return code.co_name != "<lambda>" or any(
-        ins.argval is Ellipsis for ins in dis.get_instructions(code) if ins.opname.endswith("CONST"))
+        return any(c is Ellipsis for c in constants)
+    body = _function_body(fn)         # `return None` compiles like `pass`: the source tells them apart
+    if body is not None:
+        return all(isinstance(s, ast.Pass) or (isinstance(s, ast.Expr) and isinstance(s.value, ast.Constant))
+                   for s in body)
+    return all(c is None or c is Ellipsis or c == fn.__doc__ for c in constants)
 
 
 def _function_body(fn):
@@ -317,6 +308,16 @@ def _matching_mistake(got: list, solution, args, mistakes, outputs, rtol, atol) 
     return None
 
 
+def match_mistake(got, args, mistakes, outputs=None, *, rtol=1e-6, atol=1e-8) -> str | None:
+    """For custom checkers: the explanation of the first KnownMistake whose result on ``args``
+    equals ``got`` (the learner's result, already computed), or None."""
+    try:
+        got = [np.asarray(g) for g in _split(got, outputs, "your function")]
+    except Mistake:
+        return None
+    return _matching_mistake(got, None, args, mistakes, outputs, rtol, atol)
+
+
 def diagnose(answer, solution, args, mistakes=(), outputs=None, *, rtol=1e-6, atol=1e-8, hint: str = "") -> None:
     """The one matcher: return None if ``answer(*args)`` equals ``solution(*args)``, else raise
     :class:`NotAttempted` or a one-line :class:`Mistake` (the order is in the module docstring).
@@ -349,7 +350,7 @@ def diagnose(answer, solution, args, mistakes=(), outputs=None, *, rtol=1e-6, at
                           "arrays with dtype=x.dtype (np.zeros_like keeps it).")
         if not np.all(np.isfinite(g)) and np.all(np.isfinite(e)):
             what = "NaN" if np.isnan(g).any() else "infinity"
-            raise Mistake(f"{name} contains {what}; the expected values are all finite.")
+            raise Mistake(f"{name} contains {what}; the expected values are all finite.{extra}")
     for arg_name, before, after in zip(_argument_names(solution, len(args)), pristine, given):
         if not _same(before, after):
             raise Mistake(f"your function changed its argument `{arg_name}` in place; compute into a new array "
@@ -419,11 +420,11 @@ def learner_gradcheck(backward_answer, forward_loss, inputs: dict, grads_from_an
     except Exception as err:
         return f"The gradient check of your function could not run: {_one_line(err)}."
     worst = max(errors, key=errors.get)
-    error = errors[worst]
+    error, limit = errors[worst], f"{threshold:.0e}".replace("e-0", "e-")     # 1e-06 -> 1e-6
     if error < threshold:
-        return f"Gradient check of your function: largest relative error {error:.1e} (below {threshold:g}: trust it)."
+        return f"Gradient check of your function: largest relative error {error:.1e} (below {limit}: trust it)."
     return (f"Gradient check of your function: largest relative error {error:.1e}, for {worst} "
-            f"(above {threshold:g}: look again).")
+            f"(above {limit}: look again).")
 
 
 # ---------------------------------------------------------------------------------------
@@ -465,6 +466,17 @@ def check(name: str, answer) -> CheckResult:
         result = CheckResult(name, "wrong", f"the check could not use your answer ({_one_line(err)}).")
     _record(result)
     return result
+
+
+def learner_or_reference(name: str, answer, reference=None, reference_label: str | None = None):
+    """``(function, what it is)`` for a lesson to go on with: the learner's ``answer`` if it passes
+    exercise ``name``, else ``reference`` (by default the registered solution), so the lesson
+    always runs and says which one it used."""
+    if check(name, answer).passed:
+        return answer, f"your {getattr(answer, '__name__', 'function')}, which passes {name}."
+    fallback = get(name).solution if reference is None else reference
+    label = reference_label or f"the course's reference solution of {name}"
+    return fallback, f"{label}, since yours does not pass {name} yet."
 
 
 def solution(name: str) -> str:
