@@ -14,7 +14,7 @@ from rnn_course import lstm
 from rnn_course import puzzles as P
 from rnn_course.activations import sigmoid
 from rnn_course.diagrams.lstm_cell import draw_lstm_cell
-from rnn_course.exercises import check, solution_markdown
+from rnn_course.exercises import check, learner_or_reference, solution_markdown
 from rnn_course.exercises import lesson04 as L
 from rnn_course.gradcheck import gradcheck, numerical_gradient, relative_error
 from rnn_course.widgets import gate_explorer as gx
@@ -768,16 +768,12 @@ def test_the_lesson_goes_on_with_yours_only_when_it_passes():
     def not_yet(x, h0, c0, W_x, W_h, b):
         raise NotImplementedError
 
-    function, note = L.yours_if_it_passes("04.lstm_forward", not_yet)
+    function, used = learner_or_reference("04.lstm_forward", not_yet, L.package_lstm_forward, "the package's")
+    assert function is L.package_lstm_forward and used.startswith("the package's")
+    function, _ = learner_or_reference("04.lstm_forward", L._forward_variant(bias=False), L.package_lstm_forward)
     assert function is L.package_lstm_forward
-    assert note == "Using the package's rnn_course.lstm.forward in place of your not_yet, which is not attempted yet."
-    wrong = L._forward_variant(bias=False)
-    function, note = L.yours_if_it_passes("04.lstm_forward", wrong)
-    assert function is L.package_lstm_forward and "which does not pass 04.lstm_forward yet" in note
-    function, note = L.yours_if_it_passes("04.lstm_backward", L.lstm_backward)
-    assert function is L.lstm_backward and note == "Using your lstm_backward: it passes 04.lstm_backward."
-    function, _ = L.yours_if_it_passes("04.lstm_backward", None)
-    assert function is L.package_lstm_backward
+    function, used = learner_or_reference("04.lstm_backward", L.lstm_backward, L.package_lstm_backward)
+    assert function is L.lstm_backward and "your lstm_backward" in used
 
 
 # --- puzzle 3 must be solved with the forget gate ---------------------------------------------------------
@@ -990,8 +986,8 @@ def test_the_stored_outputs_show_the_fallback_to_the_package():
         pytest.skip("notebook not built")
     texts = ["".join(o.get("text", "")) for _, c in _notebook_cells() if c["cell_type"] == "code"
              for o in c.get("outputs", [])]
-    assert ("Using the package's rnn_course.lstm.forward in place of your lstm_forward, which is not attempted yet.\n"
-            "Using the package's rnn_course.lstm.backward in place of your lstm_backward, which is not attempted yet.\n"
+    assert ("Forward pass below: the package's lstm.forward, since yours does not pass 04.lstm_forward yet.\n"
+            "Backward pass below: the package's lstm.backward, since yours does not pass 04.lstm_backward yet.\n"
             ) in texts
     sources = [s for s, _ in _notebook_cells()]
     for name in ("lstm_forward", "lstm_backward"):

@@ -34,7 +34,6 @@ from .core import (
     Mistake,
     NotAttempted,
     attempt,
-    check,
     compare_exercise,
     diagnose,
     exercise,
@@ -514,7 +513,8 @@ def _check_lstm_step_backward(answer):
 
 
 # ---------------------------------------------------------------------------------------------
-# After the exercises: the learner's functions where they pass, else the package's
+# After the exercises: the package's functions with the exercises' signatures, for
+# learner_or_reference to fall back on, and a backward with a slip for the lesson to test
 # ---------------------------------------------------------------------------------------------
 
 
@@ -529,23 +529,6 @@ def package_lstm_backward(dh, x, h0, c0, W_x, W_h, b):
     _, _, cache = lstm.forward({"W_x": W_x, "W_h": W_h, "b": b}, x, h0, c0)
     dx, dh0, dc0, grads = lstm.backward(dh, cache)
     return dx, dh0, dc0, grads["W_x"], grads["W_h"], grads["b"]
-
-
-FALLBACKS = {"04.lstm_forward": (package_lstm_forward, "rnn_course.lstm.forward"),
-             "04.lstm_backward": (package_lstm_backward, "rnn_course.lstm.backward")}
-
-
-def yours_if_it_passes(name: str, answer):
-    """``(function, sentence)``: the learner's ``answer`` if it passes exercise ``name`` (one of
-    :data:`FALLBACKS`), otherwise the package's function with the same signature; the sentence
-    says which one the lesson goes on with, and why."""
-    fallback, package_name = FALLBACKS[name]
-    result = check(name, answer)
-    yours = getattr(answer, "__name__", "answer")
-    if result.passed:
-        return answer, f"Using your {yours}: it passes {name}."
-    why = "is not attempted yet" if result.status == "not attempted" else f"does not pass {name} yet"
-    return fallback, f"Using the package's {package_name} in place of your {yours}, which {why}."
 
 
 def backward_without_f(dh, x, h0, c0, W_x, W_h, b):
