@@ -993,3 +993,10 @@ def test_the_stored_outputs_show_the_fallback_to_the_package():
     for name in ("lstm_forward", "lstm_backward"):
         assert f"def {name}(x" in "".join(sources) or f"def {name}(dh" in "".join(sources)
         assert any(s.startswith(f"def {name}(") and s.rstrip().endswith("raise NotImplementedError") for s in sources)
+
+
+def test_the_instructor_guide_counts_the_mistakes_the_checks_know():
+    guide = (Path(__file__).resolve().parents[1] / "docs" / "instructor-guide.md").read_text()
+    lesson4 = guide[guide.index("### Lesson 4"):guide.index("### Lesson 5")]
+    count = sum(len(mistakes) for mistakes, _ in MISTAKE_LISTS.values())
+    assert f"lesson 4's checks recognise {count} this way" in " ".join(lesson4.split())
