@@ -82,7 +82,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ..gradcheck import gradcheck
+from ..gradcheck import gradcheck, relative_error
 
 REGISTRY: dict = {}
 WORKSPACE_MARKER = ".rnn-course-workspace"
@@ -280,11 +280,6 @@ def _close(got: np.ndarray, expected: np.ndarray, rtol: float, atol: float) -> b
     return got.shape == expected.shape and bool(np.allclose(got, expected, rtol=rtol, atol=atol))
 
 
-def _relative_error(got: np.ndarray, expected: np.ndarray) -> float:
-    got, expected = got.astype(np.float64), expected.astype(np.float64)
-    return float(np.linalg.norm(got - expected) / max(np.linalg.norm(got) + np.linalg.norm(expected), 1e-300))
-
-
 def _argument_names(solution, n: int) -> list:
     try:
         names = list(inspect.signature(solution).parameters)
@@ -360,7 +355,7 @@ def diagnose(answer, solution, args, mistakes=(), outputs=None, *, rtol=1e-6, at
     named = _matching_mistake(got, solution, args, mistakes, outputs, rtol, atol)
     if named:
         raise Mistake(named)
-    wrong = [(n, _relative_error(g, e)) for n, g, e in zip(labels, got, expected) if not _close(g, e, rtol, atol)]
+    wrong = [(n, relative_error(g, e)) for n, g, e in zip(labels, got, expected) if not _close(g, e, rtol, atol)]
     right = [n for n, g, e in zip(labels, got, expected) if _close(g, e, rtol, atol)]
     if outputs is None:
         g, e = got[0], expected[0]

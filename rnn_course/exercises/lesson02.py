@@ -410,7 +410,9 @@ def _xent_gradcheck(answer) -> str:
 compare_exercise("02.softmax_cross_entropy_backward", "The gradient of the softmax cross-entropy",
                  solution=softmax_cross_entropy_backward, cases=_xent_cases, mistakes=XENT_MISTAKES,
                  after=_xent_gradcheck, rtol=1e-5, atol=1e-7,
-                 hint="Shapes: logits (N, C), targets (N,) integer class indices; return dlogits (N, C).",
+                 hint="Shapes: logits (N, C), targets (N,) integer class indices; return dlogits (N, C). Subtract "
+                      "each row's own largest logit (axis=1, keepdims=True) before np.exp, so that nothing "
+                      "overflows and no row underflows to 0 / 0.",
                  praise="(p - onehot(y)) / N, finite even for logits of 1000, and float32 in gives float32 out.")
 
 
