@@ -931,25 +931,6 @@ def test_the_o_t_label_sits_clear_of_its_arrow():
         plt.close(fig)
 
 
-def test_gradient_by_lag_figure_draws_the_curves_it_is_given():
-    from rnn_course.plots import gradient_by_lag_figure
-
-    lags = np.arange(20)
-    rnn_curve, lstm_curves = 0.5 ** lags, {0.0: 0.6 ** lags, 1.0: 0.9 ** lags}
-    cell_path = {0.0: sigmoid(0.0) ** lags}
-    fig = gradient_by_lag_figure(lags, rnn_curve, lstm_curves, cell_path)
-    try:
-        ax = fig.axes[0]
-        assert ax.get_yscale() == "log" and len(ax.lines) == 4
-        np.testing.assert_allclose(ax.lines[0].get_ydata(), rnn_curve)
-        np.testing.assert_allclose(ax.lines[2].get_ydata(), lstm_curves[1.0])
-        assert ax.lines[1].get_color() == ax.lines[3].get_color() and ax.lines[3].get_linestyle() == ":"
-        labels = [t.get_text() for t in ax.get_legend().get_texts()]
-        assert labels[:3] == ["tanh RNN", "LSTM, forget bias 0", "LSTM, forget bias 1"]
-    finally:
-        plt.close(fig)
-
-
 def test_the_explorer_displays_as_its_widget_with_a_readable_offline_text():
     from rnn_course.widgets.gate_explorer import GateExplorer
     from rnn_course.widgets.live import OFFLINE_TEXT
