@@ -494,3 +494,119 @@ def d2l_cell_step(X, H, C, params):
     C_tilde = np.tanh(X @ p["W_xc"] + H @ p["W_hc"] + p["b_c"])
     C = F * C + I * C_tilde
     return O * np.tanh(C), C
+
+
+# --- whole PyTorch modules: nn.RNN / nn.LSTM / nn.GRU, stacked and bidirectional -------------
+
+#: How many blocks each cell stacks along weight_ih's rows, and the course's names for its
+#: input weight, recurrent weight and bias(es).
+_PT_CELLS = {"rnn": (1, "W_xh", "W_hh"), "lstm": (4, "W_x", "W_h"), "gru": (3, "W_x", "W_h")}
+_PT_SUFFIX = {"forward": "", "backward": "_reverse"}
+
+
+def _tensor(value, key: str) -> np.ndarray:
+    """A torch tensor (or anything array-like) as a NumPy array, without importing torch."""
+    if hasattr(value, "detach"):
+        value = value.detach().cpu().numpy()
+    arr = np.asarray(value)
+    if arr.dtype.kind not in "fiu":
+        raise ValueError(f"state_dict[{key!r}] must be an array of numbers; got dtype {arr.dtype}.")
+    return arr.astype(np.float32 if arr.dtype == np.float32 else np.float64, copy=True)
+
+
+def from_pytorch_state_dict(state_dict, cell: str) -> list:
+    """A whole ``nn.RNN`` / ``nn.LSTM`` / ``nn.GRU`` ``state_dict()`` -> the ``layers`` of
+    :mod:`rnn_course.deep`.
+
+    Reads ``weight_ih_l{k}``, ``weight_hh_l{k}``, ``bias_ih_l{k}``, ``bias_hh_l{k}`` for every
+    layer k and the same names ending in ``_reverse`` for the backward direction of a
+    bidirectional module. ``cell`` is "rnn" (tanh), "lstm" or "gru". The RNN's and the LSTM's
+    two biases are summed into the course's one (only their sum ever enters the equations);
+    the GRU keeps both as ``b_x`` and ``b_h``. A module built with ``bias=False`` gives zero
+    biases. Tensors or NumPy arrays are accepted; nothing imports torch.
+    """
+    if cell not in _PT_CELLS:
+        raise ValueError(f"cell must be one of 'rnn', 'lstm', 'gru'; got {cell!r}.")
+    if not hasattr(state_dict, "keys") or "weight_ih_l0" not in state_dict:
+        got = ", ".join(sorted(state_dict)) if hasattr(state_dict, "keys") else type(state_dict).__name__
+        raise ValueError(f"a PyTorch state_dict of nn.{cell.upper()} must have weight_ih_l0, weight_hh_l0, ...; "
+                         f"got {got or 'nothing'}.")
+    if any(k.startswith("weight_hr_l") for k in state_dict):
+        raise ValueError("this state_dict has weight_hr_l* (an nn.LSTM with proj_size > 0): projections "
+                         "are not part of the course's LSTM.")
+    blocks, w_in, w_rec = _PT_CELLS[cell]
+    label = {"rnn": "nn.RNN", "lstm": "nn.LSTM", "gru": "nn.GRU"}[cell]
+    directions = ("forward", "backward") if "weight_ih_l0_reverse" in state_dict else ("forward",)
+    layers, k, H_below = [], 0, None
+    while f"weight_ih_l{k}" in state_dict:
+        layer = {}
+        for d in directions:
+            end = f"_l{k}{_PT_SUFFIX[d]}"
+            names = [f"weight_ih{end}", f"weight_hh{end}"]
+            absent = [n for n in names if n not in state_dict]
+            if absent:
+                raise ValueError(f"the {label} state_dict has weight_ih_l{k} but not {' and '.join(absent)}.")
+            ih, hh = (_tensor(state_dict[n], n) for n in names)
+            if hh.ndim != 2 or hh.shape[0] != blocks * hh.shape[1]:
+                raise ValueError(f"{names[1]} of {label} must be ({blocks}H, H); got shape {tuple(hh.shape)}.")
+            H = hh.shape[1]
+            D = ih.shape[1] if ih.ndim == 2 else None
+            want_D = D if k == 0 else len(directions) * H_below
+            if ih.shape != (blocks * H, want_D):
+                raise ValueError(f"{names[0]} of {label} must be ({blocks}H, {'D' if k == 0 else 'directions * H'}) "
+                                 f"= ({blocks * H}, {want_D}), with H = {H} from {names[1]}; "
+                                 f"got shape {tuple(ih.shape)}.")
+            biases = {}
+            for kind in ("ih", "hh"):
+                name = f"bias_{kind}{end}"
+                b = _tensor(state_dict[name], name) if name in state_dict else np.zeros(blocks * H, ih.dtype)
+                if b.shape != (blocks * H,):
+                    raise ValueError(f"{name} of {label} must be ({blocks}H,) = ({blocks * H},); got shape "
+                                     f"{tuple(b.shape)}.")
+                biases[kind] = b
+            if cell == "gru":
+                layer[d] = {"W_x": ih, "W_h": hh, "b_x": biases["ih"], "b_h": biases["hh"]}
+            else:
+                layer[d] = {w_in: ih, w_rec: hh, ("b_h" if cell == "rnn" else "b"): biases["ih"] + biases["hh"]}
+        layers.append(layer)
+        H_below = H
+        k += 1
+    return layers
+
+
+def to_pytorch_state_dict(layers, cell: str, *, gradients: bool = False) -> dict:
+    """The ``layers`` of :mod:`rnn_course.deep` (or their ``grads``) -> a dict keyed like the
+    ``state_dict()`` of the matching ``nn.RNN`` / ``nn.LSTM`` / ``nn.GRU``, NumPy arrays as
+    values (``{k: torch.from_numpy(v) for k, v in ...}`` loads it with ``load_state_dict``).
+
+    The RNN's and the LSTM's merged bias goes into ``bias_ih_l{k}`` and zeros into
+    ``bias_hh_l{k}``, as :func:`to_pytorch` does: the module then computes the same outputs.
+    Applied to a ``grads`` list it names every gradient as torch names it. The gradient of a
+    merged bias is the gradient of both of torch's biases, so pass ``gradients=True`` to put
+    it under both names (torch's ``bias_hh.grad`` equals its ``bias_ih.grad``) instead of zeros.
+    """
+    if cell not in _PT_CELLS:
+        raise ValueError(f"cell must be one of 'rnn', 'lstm', 'gru'; got {cell!r}.")
+    if not isinstance(layers, (list, tuple)) or not layers:
+        raise ValueError(f"layers should be a non-empty list of {{'forward': params, ...}}; got {layers!r:.60}.")
+    _, w_in, w_rec = _PT_CELLS[cell]
+    b_name = "b_h" if cell == "rnn" else "b"
+    out = {}
+    for k, layer in enumerate(layers):
+        for d in ("forward", "backward"):
+            if d not in layer:
+                continue
+            p, end = layer[d], f"_l{k}{_PT_SUFFIX[d]}"
+            keys = ("W_x", "W_h", "b_x", "b_h") if cell == "gru" else (w_in, w_rec, b_name)
+            missing = [key for key in keys if key not in p]
+            if missing:
+                raise ValueError(f"layers[{k}][{d!r}] is missing {', '.join(missing)} for a {cell.upper()}; "
+                                 f"got {', '.join(sorted(p))}.")
+            values = [np.array(p[key], copy=True) for key in keys]
+            out[f"weight_ih{end}"], out[f"weight_hh{end}"] = values[0], values[1]
+            if cell == "gru":
+                out[f"bias_ih{end}"], out[f"bias_hh{end}"] = values[2], values[3]
+            else:
+                out[f"bias_ih{end}"] = values[2]
+                out[f"bias_hh{end}"] = values[2].copy() if gradients else np.zeros_like(values[2])
+    return out
