@@ -27,7 +27,7 @@ from __future__ import annotations
 import numpy as np
 
 from ._validate import as_float, check_sequence, check_shape, check_state, float_dtype, require_keys
-from .activations import sigmoid
+from .activations import sigmoid_via_tanh as sigmoid
 
 PARAM_KEYS = ("W_x", "W_h", "b_x", "b_h")
 GATES = ("r", "z", "n")
