@@ -20,6 +20,10 @@ def pyproject_dependencies() -> dict:
     return {_name(r): r for r in data["project"]["dependencies"]}
 
 
+#: Packages conda-forge names differently from PyPI: conda's name -> pip's.
+CONDA_NAMES = {"pytorch": "torch"}
+
+
 def conda_dependencies() -> dict:
     deps, in_deps = {}, False
     for line in (ROOT / "environment.yml").read_text().splitlines():
@@ -29,7 +33,7 @@ def conda_dependencies() -> dict:
         m = re.match(r"^  - (?!pip:)(\S[^#]*)$", line)
         if in_deps and m:
             spec = m.group(1).strip()
-            deps[_name(spec)] = spec
+            deps[CONDA_NAMES.get(_name(spec), _name(spec))] = spec
     return deps
 
 
