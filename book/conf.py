@@ -76,6 +76,8 @@ html_theme_options = {
     "home_page_in_toc": True,
     "navigation_with_keys": False,
 }
+# The header already has a search field on every page; the left sidebar keeps the title and the lessons.
+html_sidebars = {"**": ["navbar-logo.html", "sbt-sidebar-nav.html"]}
 html_static_path = ["_static"]
 html_css_files = ["book.css"]
 html_last_updated_fmt = None

@@ -97,6 +97,12 @@ def test_a_live_widget_with_no_figure_in_its_section_stops_the_book():
         book.static_widgets(nb, "07_new.ipynb")
 
 
+def test_the_book_leaves_out_nbval_markers_and_nothing_else():
+    nb = _notebook(nbformat.v4.new_code_cell("# NBVAL_IGNORE_OUTPUT\nexplorer  # NBVAL_ in a comment stays\nx = 1"))
+    book.without_test_markers(nb)
+    assert nb.cells[0].source == "explorer  # NBVAL_ in a comment stays\nx = 1"
+
+
 def test_the_committed_lessons_keep_their_widget_outputs_and_the_copies_lose_them():
     for path in LESSONS:
         before = path.read_bytes()

@@ -2,14 +2,15 @@
 
     python tools/build_book.py            # what `make book` runs
 
-Three steps, each of which stops the build with a message saying what is wrong:
+Three steps; a problem in any of them fails the build with a message saying what is wrong:
 
 1. **Prepare** ``build/book-src/``: copies of ``notebooks/[0-9][0-9]_*.ipynb`` and ``docs/*.md`` laid out as in
    the repository (so relative links between them keep working), and ``index.md`` written from
    ``book/index.md`` with the lesson list filled in from each notebook's first cell (title, objectives, what
    you need, time). In the copies, a live widget's output (which needs a kernel) becomes a line saying the
    live version runs in JupyterLab, linked to the static figure the lesson stores just before it, and a
-   progress bar becomes the text it ended on. The committed notebooks are never changed.
+   progress bar becomes the text it ended on; nbval's ``# NBVAL_...`` marker lines are left out. The
+   committed notebooks are never changed.
 2. **Render** with Sphinx and MyST-NB (``book/conf.py``): notebooks are not executed, and any Sphinx
    warning (a broken cross-reference, a missing image) fails the build.
 3. **Check** the HTML: every local ``href`` and ``src`` in every page points at a file that exists (and, for
@@ -19,7 +20,6 @@ Three steps, each of which stops the build with a message saying what is wrong:
 
 from __future__ import annotations
 
-import copy
 import html
 import re
 import shutil
@@ -188,6 +188,13 @@ def static_widgets(nb, name: str) -> tuple[int, int]:
     return live, bars
 
 
+def without_test_markers(nb) -> None:
+    """Drop nbval's marker lines (``# NBVAL_IGNORE_OUTPUT``): they tell the tests what to compare, not the reader."""
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            cell.source = re.sub(r"^# NBVAL_[A-Z_]+[ \t]*\n?", "", cell.source, flags=re.M)
+
+
 def prepare(source: Path = SOURCE) -> dict:
     """Write the book's sources into ``source``; returns what it did, for the summary line."""
     if source.exists():
@@ -198,8 +205,9 @@ def prepare(source: Path = SOURCE) -> dict:
         raise BookError(f"no lessons found: nothing matches notebooks/{LESSON_GLOB}")
     widgets = bars = 0
     for lesson in lessons:
-        nb = copy.deepcopy(nbformat.read(lesson["path"], as_version=4))
+        nb = nbformat.read(lesson["path"], as_version=4)
         live, progress = static_widgets(nb, lesson["path"].name)
+        without_test_markers(nb)
         widgets, bars = widgets + live, bars + progress
         nbformat.write(nb, source / "notebooks" / lesson["path"].name)
     shutil.copytree(REPO / "docs", source / "docs", ignore=shutil.ignore_patterns(".*"))

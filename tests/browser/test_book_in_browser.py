@@ -216,3 +216,23 @@ def test_search_finds_the_lessons_offline(book, reader):
     hrefs = results.locator("a").evaluate_all("as => as.map(a => a.getAttribute('href'))")
     assert any("04_lstm_gates" in href for href in hrefs), hrefs
     assert not reader.left_the_machine and not reader.failed
+
+
+def test_the_reader_sees_what_a_broken_page_would_show(book, reader, tmp_path):
+    # The checks above can fail: a page with raw math, a TeX error, a missing image and a request outside.
+    mathjax = (book / "_static" / "mathjax" / "tex-chtml.js").as_uri()
+    broken = tmp_path / "broken.html"
+    broken.write_text(f"""<!DOCTYPE html><html><head>
+        <script>window.MathJax = {{tex: {{packages: {{'[-]': ['noundefined']}}}},
+            options: {{processHtmlClass: 'math', ignoreHtmlClass: 'document'}}}};</script>
+        <script defer src="{mathjax}"></script></head>
+        <body><article><div class="document"><p>left raw: $$x^2$$ and \\(y\\)</p>
+        <p><span class="math">\\(\\frac{{1}}{{\\nosuchmacro}}\\)</span> <span class="math">\\(h_t\\)</span></p>
+        <img src="missing.png"><img src="https://example.org/figure.png"></div></article></body></html>""",
+                      encoding="utf-8")
+    page = reader.open(broken)
+    problems = "\n".join(_problems(reader, page.evaluate(READ_PAGE)))
+    for expected in ("tried to leave the machine: https://example.org/figure.png", "a local file failed to load",
+                     "raw math $$ left", "raw math \\( or \\) left", "MathJax error box", "image did not load"):
+        assert expected in problems, f"{expected!r} not reported; reported:\n{problems}"
+    assert "no MathJax font loaded" not in problems        # h_t was typeset, with MathJax's own fonts
