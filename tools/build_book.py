@@ -12,7 +12,8 @@ Three steps; a problem in any of them fails the build with a message saying what
    progress bar becomes the text it ended on; nbval's ``# NBVAL_...`` marker lines are left out. The
    committed notebooks are never changed.
 2. **Render** with Sphinx and MyST-NB (``book/conf.py``): notebooks are not executed, and any Sphinx
-   warning (a broken cross-reference, a missing image) fails the build.
+   warning (a broken cross-reference, a missing image) fails the build. Each lesson page's download button
+   then gets the notebook exactly as committed.
 3. **Check** the HTML: every local ``href`` and ``src`` in every page points at a file that exists (and, for
    ``#fragment`` links, at an id in that page), and nothing a page loads (script, style sheet, image, font,
    frame) comes from another machine. Links the reader may follow out (``<a href="https://...">``) are fine.
@@ -303,6 +304,14 @@ def check_html(out: Path = OUT) -> list[str]:
     return [html.unescape(p) for p in problems]
 
 
+def committed_downloads(out: Path = OUT) -> None:
+    """The page's download button offers the lesson as committed, not the book's copy with its widgets replaced."""
+    for notebook in lesson_notebooks():
+        download = out / "_sources" / "notebooks" / notebook.name
+        if download.is_file():
+            shutil.copy2(notebook, download)
+
+
 def size_of(folder: Path) -> int:
     return sum(f.stat().st_size for f in folder.rglob("*") if f.is_file())
 
@@ -312,6 +321,8 @@ def main() -> int:
     try:
         done = prepare()
         rendered = render()
+        if rendered:
+            committed_downloads()
         problems = check_html() if OUT.is_dir() else []
         if problems:
             print("\n".join(problems), file=sys.stderr)

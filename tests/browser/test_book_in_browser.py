@@ -208,6 +208,14 @@ def test_every_live_widget_shows_its_static_figure_and_points_to_jupyterlab(book
     assert not reader.left_the_machine
 
 
+@pytest.mark.parametrize("notebook", lab.lesson_notebooks(), ids=lambda p: p.stem)
+def test_the_download_button_gives_the_lesson_as_committed(book, notebook):
+    html = (book / "notebooks" / f"{notebook.stem}.html").read_text(encoding="utf-8")
+    hrefs = set(re.findall(r'href="([^"]+\.ipynb)"', html))
+    assert hrefs == {f"../_sources/notebooks/{notebook.name}"}
+    assert (book / "_sources" / "notebooks" / notebook.name).read_bytes() == notebook.read_bytes()
+
+
 def test_search_finds_the_lessons_offline(book, reader):
     page = reader.open(book / "search.html")
     page.goto((book / "search.html").as_uri() + "?q=forget+gate")
