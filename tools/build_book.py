@@ -82,13 +82,12 @@ def lesson_summary(path: Path) -> dict:
 
     CONTRIBUTING.md asks every lesson to start with a title cell saying what the learner can do afterwards
     (a list after a line ending "able to"), what they need first (**You need ...**) and how long it takes
-    (**Time ...**); this reads exactly that.
+    (**Time ...**); this reads exactly that, and says what is missing when it cannot.
     """
     nb = nbformat.read(path, as_version=4)
-    cells = [c for c in nb.cells if c.cell_type == "markdown"]
-    if not cells or not cells[0].source.lstrip().startswith("# "):
+    if not nb.cells or nb.cells[0].cell_type != "markdown" or not nb.cells[0].source.lstrip().startswith("# "):
         raise BookError(f"{path.name}: the first cell must be a Markdown cell starting with '# <title>'")
-    first = cells[0].source
+    first = nb.cells[0].source
     title = first.lstrip().splitlines()[0][2:].strip()
     paragraphs = _paragraphs(first)
     objectives: list[str] = []
