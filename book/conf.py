@@ -14,7 +14,6 @@ from pathlib import Path
 
 project = "rnn-course"
 author = "the rnn-course authors"
-copyright = "the rnn-course authors, MIT licence"
 html_title = "rnn-course: neural networks, RNNs and LSTMs from scratch"
 
 extensions = ["myst_nb"]
@@ -82,6 +81,7 @@ html_static_path = ["_static"]
 html_css_files = ["book.css"]
 html_last_updated_fmt = None
 html_show_sphinx = False
+html_show_copyright = False     # the footer says "By the rnn-course authors"; README has the licence
 html_copy_source = True
 # Sphinx's search fetches each result page to quote the text around the match; a browser refuses such
 # fetches between file:// pages, so a book opened from disk would log a failed request per result. The
