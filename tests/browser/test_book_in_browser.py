@@ -127,6 +127,18 @@ READ_PAGE = """() => {
         toc: [...document.querySelectorAll('nav.bd-toc-nav a, #pst-page-toc-nav a')].length,
         search: !!document.querySelector('form[action$="search.html"], .search-button'),
         widgetViews: document.querySelectorAll('script[type="WIDGET_VIEW"]').length,
+        links: [...article.querySelectorAll('a')].map(a => a.getAttribute('href')),
+        fullText: article.innerText,
+        // Each note standing in for a live widget, and the figure its link points at.
+        notes: [...document.querySelectorAll('p.rnn-live-note')].map(note => {
+            const id = note.querySelector('a').getAttribute('href').slice(1);
+            const anchor = document.getElementById(id);
+            const figure = anchor && document.evaluate('following::img[1]', anchor, null, 9, null).singleNodeValue;
+            return {text: note.innerText, anchor: !!anchor,
+                    figureBeforeNote: !!figure
+                        && !!(figure.compareDocumentPosition(note) & Node.DOCUMENT_POSITION_FOLLOWING),
+                    figureLoaded: !!figure && figure.complete && figure.naturalWidth > 0};
+        }),
     };
 }""".replace("WIDGET_VIEW", WIDGET_VIEW)
 
@@ -152,18 +164,33 @@ def _problems(reader: Reader, state: dict) -> list[str]:
     return problems
 
 
+@pytest.fixture(scope="module")
+def read_book(book, chromium, artifacts_dir) -> dict:
+    """Every page opened once, each in a fresh offline context: name -> (what the page shows, its problems)."""
+    results = {}
+    for name in FIXED_PAGES + _lesson_pages():
+        if not (book / name).is_file():
+            continue
+        reader = Reader(chromium)
+        try:
+            page = reader.open(book / name)
+            state = page.evaluate(READ_PAGE)
+            if name.startswith("notebooks/"):
+                page.screenshot(path=str(artifacts_dir / f"book-{Path(name).stem}.png"))
+            results[name] = (state, _problems(reader, state))
+        finally:
+            reader.close()
+    return results
+
+
 @pytest.mark.parametrize("name", FIXED_PAGES + _lesson_pages())
-def test_a_page_reads_offline(book, reader, artifacts_dir, name):
-    path = book / name
-    assert path.is_file(), f"{name} is not in the built book"
-    page = reader.open(path)
-    state = page.evaluate(READ_PAGE)
-    problems = _problems(reader, state)
+def test_a_page_reads_offline(read_book, name):
+    assert name in read_book, f"{name} is not in the built book"
+    state, problems = read_book[name]
     if name != "search.html":
         assert state["search"], f"{name}: no search box"
     assert len(state["nav"]) >= len(_lesson_pages()), f"{name}: the navigation does not list every lesson"
     if name.startswith("notebooks/"):
-        page.screenshot(path=str(artifacts_dir / f"book-{Path(name).stem}.png"))
         assert state["toc"] >= 2, f"{name}: no on-page table of contents"
         assert state["maths"] > 0 and state["images"], f"{name}: a lesson page with no math or no figure"
     assert not problems, f"{name}:\n" + "\n".join(problems)
@@ -174,11 +201,10 @@ def test_the_book_has_no_page_this_test_does_not_open(book):
     assert built == sorted(FIXED_PAGES + _lesson_pages())
 
 
-def test_the_index_links_every_lesson_with_its_objectives_and_time(book, reader):
-    page = reader.open(book / "index.html")
-    article = page.locator("article")
-    links = article.locator("a").evaluate_all("as => as.map(a => a.getAttribute('href'))")
-    text = article.inner_text().replace("\u2019", "'")      # the book sets ' as a typographic apostrophe
+def test_the_index_links_every_lesson_with_its_objectives_and_time(read_book):
+    state, _ = read_book["index.html"]
+    links = state["links"]
+    text = state["fullText"].replace("\u2019", "'")      # the book sets ' as a typographic apostrophe
     for notebook in lab.lesson_notebooks():
         assert f"notebooks/{notebook.stem}.html" in links, f"the index does not link {notebook.name}"
         title = json.loads(notebook.read_text(encoding="utf-8"))["cells"][0]["source"][0].lstrip("# ").strip()
@@ -190,22 +216,12 @@ def test_the_index_links_every_lesson_with_its_objectives_and_time(book, reader)
 
 
 @pytest.mark.parametrize("notebook", lab.lesson_notebooks(), ids=lambda p: p.stem)
-def test_every_live_widget_shows_its_static_figure_and_points_to_jupyterlab(book, reader, notebook):
-    page = reader.open(book / "notebooks" / f"{notebook.stem}.html")
-    notes = page.evaluate("""() => [...document.querySelectorAll('p.rnn-live-note')].map(note => {
-        const id = note.querySelector('a').getAttribute('href').slice(1);
-        const anchor = document.getElementById(id);
-        const figure = anchor && document.evaluate('following::img[1]', anchor, null, 9, null).singleNodeValue;
-        return {text: note.innerText, anchor: !!anchor,
-                figureBeforeNote: !!figure
-                    && !!(figure.compareDocumentPosition(note) & Node.DOCUMENT_POSITION_FOLLOWING),
-                figureLoaded: !!figure && figure.complete && figure.naturalWidth > 0};
-    })""")
-    assert len(notes) == _live_widgets(notebook)
-    for note in notes:
+def test_every_live_widget_shows_its_static_figure_and_points_to_jupyterlab(read_book, notebook):
+    state, _ = read_book[f"notebooks/{notebook.stem}.html"]
+    assert len(state["notes"]) == _live_widgets(notebook)
+    for note in state["notes"]:
         assert "JupyterLab" in note["text"] and "make lab" in note["text"], note
         assert note["anchor"] and note["figureBeforeNote"] and note["figureLoaded"], note
-    assert not reader.left_the_machine
 
 
 @pytest.mark.parametrize("notebook", lab.lesson_notebooks(), ids=lambda p: p.stem)
