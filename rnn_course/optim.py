@@ -32,7 +32,7 @@ def clip_grad_norm(grads: dict, max_norm: float):
 def clip_grad_value(grads: dict, limit: float):
     """Element-wise clipping: every gradient entry is cut to the range [-limit, limit].
 
-    What min-char-rnn (``np.clip(dparam, -5, 5)``) and deeplearning.ai's RNN assignment do.
+    What min-char-rnn does (``np.clip(dparam, -5, 5)``).
     Unlike norm clipping it can change the gradient's *direction*: the large entries are cut,
     the small ones kept. Returns ``(clipped grads, norm before clipping)``.
     """

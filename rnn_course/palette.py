@@ -70,8 +70,9 @@ WEIGHTS = {"W_xh": BLUE, "W_hh": VERMILLION, "W_hy": BLUISH_GREEN}
 #: A weight's sign (lesson 1's network drawing): a diverging pair readable by colour-blind eyes.
 SIGN = {"positive": "#B2182B", "negative": "#2166AC"}
 
-#: The two classes of lesson 1's datasets (XOR corners, spirals).
-CLASSES = ("#2166AC", "#E69F00")
+#: The two classes of lesson 1's datasets (spirals), blue and red like the ends of DIVERGING_CMAP, which
+#: paints a network's probability of class 1 behind them.
+CLASSES = ("#2166AC", "#B2182B")
 
 #: A curve that is not one of the quantities above: an activation function, a training loss.
 CURVE = WINE

@@ -18,21 +18,24 @@ def smooth(values, window: int = 25) -> np.ndarray:
 
 
 def model_style(name: str) -> dict:
-    """Matplotlib keywords (colour, line style) for a model named like ``"RNN"``, ``"lstm"``, ``"GRU"``."""
-    key = name.upper() if name.upper() in palette.MODELS else name
-    if key not in palette.MODELS:
-        return {}
-    return {"color": palette.MODELS[key], "linestyle": palette.LINESTYLE[key]}
+    """Matplotlib keywords (colour, line style) for a model named like ``"RNN"``, ``"lstm"``, ``"GRU"``,
+    or a label that starts with that name (``"RNN, k = 3"``); {} for anything else."""
+    first = name.replace(",", " ").split()[0] if name.strip() else ""
+    for key in (name, name.upper(), first, first.upper()):
+        if key in palette.MODELS:
+            return {"color": palette.MODELS[key], "linestyle": palette.LINESTYLE[key]}
+    return {}
 
 
 def loss_curve(ax, losses, *, label=None, color=None, baseline=None, baseline_label="baseline", log=True,
                window=25):
     """A training-loss curve (raw, faint; smoothed, solid), optionally with a baseline line.
 
-    A label naming a model (``"RNN"``, ``"LSTM"``, ``"GRU"``) takes that model's palette colour.
+    A label naming a model (``"RNN"``, ``"LSTM"``, ``"GRU"``) takes that model's palette colour; any
+    other curve without a ``color`` is drawn in ``palette.CURVE``.
     """
     steps = np.arange(len(losses))
-    style = model_style(label) if (label and color is None) else ({"color": color} if color else {})
+    style = ({"color": color} if color else model_style(label) if label else {}) or {"color": palette.CURVE}
     line, = ax.plot(steps, smooth(losses, window), label=label, **style)
     ax.plot(steps, losses, color=line.get_color(), alpha=0.2, linewidth=0.8)
     if baseline is not None:

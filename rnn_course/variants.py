@@ -6,12 +6,16 @@ W_h (4H, H), b (4H,), blocks i, f, g, o) and changes one equation:
 =========================  =====  ==========================================================
 variant                    Greff  what changes
 =========================  =====  ==========================================================
-``"standard"``             V      nothing: c_t = f_t c_{t-1} + i_t g_t, h_t = o_t tanh(c_t)
+``"standard"``             NP     nothing: c_t = f_t c_{t-1} + i_t g_t, h_t = o_t tanh(c_t)
 ``"no forget gate"``       NFG    f_t = 1: c_t = c_{t-1} + i_t g_t (the 1997 cell)
 ``"no input gate"``        NIG    i_t = 1: c_t = f_t c_{t-1} + g_t
 ``"no output activation"`` NOAF   h_t = o_t c_t, with no tanh
 ``"coupled gates"``        CIFG   f_t = 1 - i_t: what is written replaces what is kept
 =========================  =====  ==========================================================
+
+The course's standard cell, like PyTorch's and Keras's, has no peepholes, so in Greff et al.'s
+naming it is their NP (no peepholes), not their vanilla V, and every other row is NP with one
+more change. (The short names are as secondary sources give them.)
 
 A block that a variant does not use (f in NFG and CIFG, i in NIG) keeps its weights and gets
 a zero gradient, so every variant trains the same parameter dict with the same optimizer.
@@ -26,7 +30,7 @@ from .activations import sigmoid_via_tanh as sigmoid
 from .lstm import _unpack
 
 VARIANTS = ("standard", "no forget gate", "no input gate", "no output activation", "coupled gates")
-GREFF_NAMES = {"standard": "V", "no forget gate": "NFG", "no input gate": "NIG",
+GREFF_NAMES = {"standard": "NP", "no forget gate": "NFG", "no input gate": "NIG",
                "no output activation": "NOAF", "coupled gates": "CIFG"}
 
 

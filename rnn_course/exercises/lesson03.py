@@ -175,7 +175,7 @@ CLIP_MISTAKES = [
                  "you clipped each gradient by its own norm. Use one global norm over all of them, so every "
                  "gradient is scaled by the same factor and the direction of the whole update is kept."),
     KnownMistake(lambda grads, c: {k: np.clip(g, -c, c) for k, g in grads.items()},
-                 "np.clip limits each entry on its own: common practice in min-char-rnn and deeplearning.ai, but "
+                 "np.clip limits each entry on its own: common in short teaching code such as min-char-rnn, but "
                  "it cuts the large entries and keeps the small ones, so it turns the gradient's direction and "
                  "does not bound its norm. This exercise asks for norm clipping: scale the whole gradient by "
                  "max_norm / ||g||."),

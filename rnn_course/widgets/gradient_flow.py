@@ -27,7 +27,7 @@ HIDDEN_SIZE = 32
 #: Fixed log-axis limits. A gradient 1e16 times smaller than another is lost in float64
 #: rounding when the two are added, so below 1e-16 a contribution no longer counts.
 NORM_LIMITS = (1e-16, 1e16)
-HEAT_LIMITS = (-3.0, 0.0)      # log10 of a unit's gradient relative to the largest unit's at the same lag
+HEAT_LIMITS = (-1.5, 0.0)      # log10 of a unit's gradient relative to the largest unit's at the same lag
 
 
 def flow_data(scale: float, T: int, activation: str = "tanh", input_scale: float = 1.0, *,
@@ -39,7 +39,7 @@ def flow_data(scale: float, T: int, activation: str = "tanh", input_scale: float
     loss's own step in column 0), floored so that an exactly zero gradient stays finite, and
     ``share (H, T)`` = log10 (|dL/dh_t[i]| / max_j |dL/dh_t[j]|), what the heat map draws: every
     column shares one geometric decay, which the curve shows, so the map shows each unit's part
-    of the gradient at that lag (0: the unit carrying most; -3: a thousand times less).
+    of the gradient at that lag (0: the unit carrying most; -1.5: about thirty times less).
     Gradients that fall below the smallest float64 become 0 (underflow is the right answer
     there, not an error).
     """
@@ -71,7 +71,7 @@ def draw_gradient_flow(ax_norm, ax_heat, data: dict, *, title: str | None = None
     ax_norm.set_xlim(0, len(data["lags"]) - 1)
     ax_norm.set_xlabel("lag T - t (steps back from the loss)")
     ax_norm.set_ylabel("gradient norm")
-    ax_norm.axhline(1.0, color="gray", lw=0.8, ls=":")
+    ax_norm.axhline(1.0, color=palette.NEUTRAL, lw=0.8, ls=":")
     ax_norm.legend(loc="lower left", fontsize=8)
     if title:
         ax_norm.set_title(title, fontsize=10)
@@ -81,7 +81,7 @@ def draw_gradient_flow(ax_norm, ax_heat, data: dict, *, title: str | None = None
                            extent=(-0.5, heat.shape[1] - 0.5, -0.5, heat.shape[0] - 0.5))
     ax_heat.set_xlabel("lag T - t (steps back from the loss)")
     ax_heat.set_ylabel("hidden unit i")
-    ax_heat.set_title("each unit's share: log10 |dL/dh_t[i]| / max_j |dL/dh_t[j]|", fontsize=9)
+    ax_heat.set_title("each unit's share: log10(|dL/dh_t[i]| / max_j |dL/dh_t[j]|)", fontsize=9)
     return norm_line, bound_line, image
 
 

@@ -104,7 +104,7 @@ def _build(fig):
 
     curve, = ax_curve.plot([], [], color=palette.CURVE, linewidth=2)
     ax_curve.axvline(0, color="black", linewidth=2)
-    ax_curve.axhline(0, color="gray", linewidth=0.8)
+    ax_curve.axhline(0, color=palette.NEUTRAL, linewidth=0.8)
     dots = [ax_curve.plot([], [], marker, markersize=9, markerfacecolor=face, markeredgecolor="black",
                           markeredgewidth=1.5, linestyle="none")[0]
             for marker, face in (("o", "white"), ("s", "black"))]

@@ -104,13 +104,13 @@ def _frame(ax_time, ax_map, T: int = T_STEPS, pulse_at: int = PULSE_AT) -> None:
     """The parts of both panels that never change."""
     ax_time.axvspan(pulse_at - 0.5, pulse_at + 0.5, color=palette.YELLOW, alpha=0.35, linewidth=0)
     ax_time.text(pulse_at + 0.7, -1.08, "input pulse x = 1", fontsize=8, color=palette.STATES["x"])
-    ax_time.axhline(0, color="gray", linewidth=0.6)
+    ax_time.axhline(0, color=palette.NEUTRAL, linewidth=0.6)
     ax_time.set(xlim=(0.5, T + 0.5), ylim=(-1.15, 1.15), xlabel="time step t", ylabel="hidden state $h_t$")
-    ax_map.plot([-1, 1], [-1, 1], color="gray", linewidth=0.8, linestyle=":")
-    ax_map.set_title("orange: $h_t$ = tanh($w_{hh} h_{t-1} + b$)\ndotted: $h_t = h_{t-1}$ (fixed points)",
+    ax_map.plot([-1, 1], [-1, 1], color=palette.NEUTRAL, linewidth=0.8, linestyle=":")
+    ax_map.set_title("sky blue: $h_t$ = tanh($w_{hh} h_{t-1} + b$)\ndotted: $h_t = h_{t-1}$ (fixed points)",
                      fontsize=8)
-    ax_map.axhline(0, color="gray", linewidth=0.4)
-    ax_map.axvline(0, color="gray", linewidth=0.4)
+    ax_map.axhline(0, color=palette.NEUTRAL, linewidth=0.4)
+    ax_map.axvline(0, color=palette.NEUTRAL, linewidth=0.4)
     ax_map.set(xlim=(-1.05, 1.05), ylim=(-1.05, 1.05), aspect="equal",
                xlabel="$h_{t-1}$", ylabel="$h_t$ (input 0)")
 
