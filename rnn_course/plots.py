@@ -73,8 +73,8 @@ def gradient_routes_figure(lags, rnn_curve, routes: dict, *, ylim=(1e-25, 1e2)):
     ax.legend(fontsize=7, loc="lower left")
     ax.grid(True, which="major", alpha=0.3)
     ax_share.axhline(1.0, color=palette.NEUTRAL, linewidth=0.8, linestyle="--")
-    ax_share.set(xlabel="lag (steps back from the loss)", ylabel="cell path / all routes",
-                 title="The cell path's share of that gradient")
+    ax_share.set(xlabel="lag (steps back from the loss)", ylabel="norm: cell path / all routes",
+                 title="Cell path alone, relative to all routes")
     ax_share.legend(fontsize=8, loc="lower left")
     ax_share.grid(True, which="major", alpha=0.3)
     fig.tight_layout()
