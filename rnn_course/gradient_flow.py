@@ -327,7 +327,8 @@ class LSTMGradientRoutes:
 
     @property
     def cell_share(self) -> np.ndarray:
-        """cell_path / total: the fraction of the gradient at each lag that the cell path carries."""
+        """cell_path / total: the ratio of the two norms at each lag. Not a fraction of a sum: the
+        routes add as vectors, so where the others partly cancel the cell path it exceeds 1."""
         return self.cell_path / self.total
 
 
