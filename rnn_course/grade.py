@@ -66,6 +66,7 @@ class Submission:
     lesson: str | None = None
     problem: str | None = None       # why it cannot be run (not a valid notebook), else None
     notebook: object = None          # the parsed notebook, when it could be read
+    checked: list = field(default_factory=list)   # the exercise names its code cells check
 
     def label(self, room: Path) -> str:
         return self.path.relative_to(room).as_posix()
@@ -160,7 +161,8 @@ def read_submission(learner: str, path: Path, lessons: dict[str, list[str]]) -> 
         except (ValueError, KeyError, TypeError, AttributeError) as err:   # nbformat's own checks too
             submission.problem = _json_reason(err)
     if submission.notebook is not None:
-        submission.lesson = _lesson_of(checked_exercises(submission.notebook), lessons)
+        submission.checked = checked_exercises(submission.notebook)
+        submission.lesson = _lesson_of(submission.checked, lessons)
     else:
         submission.lesson = _lesson_of(CHECK_CALL.findall(text), lessons)
     if submission.lesson is None and (submission.problem or submission.notebook is not None):
@@ -209,7 +211,6 @@ async def run_notebook(submission: Submission, timeout: float, kernels: Path, sc
     shutil.copy2(submission.path, scratch / submission.path.name)   # the run's own copy, for the record
     log = scratch / "checks.jsonl"
     env = dict(os.environ, **{core.GRADE_LOG_VARIABLE: str(log), "PYDEVD_DISABLE_FILE_VALIDATION": "1"})
-    env.pop("JUPYTER_CONFIG_PATH", None)
     manager = AsyncKernelManager(kernel_name=KERNEL_NAME,
                                  kernel_spec_manager=KernelSpecManager(kernel_dirs=[str(kernels)]))
     deadline = math.inf
@@ -226,9 +227,9 @@ async def run_notebook(submission: Submission, timeout: float, kernels: Path, sc
         for index, cell in enumerate(client.nb.cells):
             if cell.get("cell_type") != "code":
                 continue
-            code_cell += 1
-            if time.monotonic() > deadline:
+            if time.monotonic() > deadline:          # the cell before used up the time
                 raise CellTimeoutError("the time limit passed between two cells")
+            code_cell += 1
             await client.async_execute_cell(cell, index, execution_count=client.code_cells_executed + 1)
     except CellTimeoutError:
         outcome.stopped = f"the notebook ran past its time limit of {_seconds(timeout)} (in code cell {code_cell})"
@@ -306,7 +307,8 @@ def grade_room(room: Path | str, timeout: float = DEFAULT_TIMEOUT, jobs: int = 1
     lessons = lesson_exercises()
     submissions = [read_submission(learner, path, lessons)
                    for learner, paths in learner_notebooks(room).items() for path in paths]
-    to_run = [s for s in submissions if s.problem is None and s.lesson is not None]
+    # A notebook named like a lesson that checks nothing needs no run: all its exercises are not attempted.
+    to_run = [s for s in submissions if s.problem is None and s.lesson is not None and s.checked]
     report = Report(rows=[], lessons=list(lessons))
     bar = progress(len(to_run)) if progress else None
     with tempfile.TemporaryDirectory(prefix="rnn-course-grade-") as scratch:
@@ -321,7 +323,7 @@ def grade_room(room: Path | str, timeout: float = DEFAULT_TIMEOUT, jobs: int = 1
         if submission.problem is None and submission.lesson is None:
             report.ignored.append(label)
             continue
-        outcome = Outcome(stopped=submission.problem) if submission.problem else outcomes[id(submission)]
+        outcome = Outcome(stopped=submission.problem) if submission.problem else outcomes.get(id(submission), Outcome())
         if outcome.stopped:
             report.problems.append((label, outcome.stopped))
         if submission.lesson is None:   # unreadable, and nothing in it names a lesson: one row says so

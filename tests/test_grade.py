@@ -71,6 +71,9 @@ def room(tmp_path_factory):
     write(room / "ada" / "notes.ipynb", {"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5})
     write(room / "grace" / "rnn-course-work" / LESSON.name,               # a home folder: one level down
           answer(lesson6(), "06.which_gate", 'which_gate = "i"\n'))
+    write(room / "grace" / "01_neural_networks.ipynb",                    # named as lesson 1, checks nothing
+          {"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5})
+    write(room / "grace" / ".ipynb_checkpoints" / "other-checkpoint.ipynb", lesson6())   # hidden: skipped
     broken = LESSON.read_text(encoding="utf-8")
     (room / "alan").mkdir()
     (room / "alan" / LESSON.name).write_text(broken[: len(broken) // 2], encoding="utf-8")  # not valid JSON
@@ -98,6 +101,7 @@ def test_grade_writes_a_row_per_learner_and_exercise_of_each_lesson_handed_in(ro
         ("edsger", "06", "06.which_gate"): "correct",
         ("grace", "06", "06.tf1_to_course"): "not attempted",
         ("grace", "06", "06.which_gate"): "wrong",
+        **{("grace", "01", name): "not attempted" for name in grade.lesson_exercises()["01"]},
     }
     messages = {(r["learner"], r["exercise"]): r["message"] for r in rows}
     assert "not valid JSON" in messages["alan", "06.which_gate"]
@@ -105,6 +109,7 @@ def test_grade_writes_a_row_per_learner_and_exercise_of_each_lesson_handed_in(ro
     assert "code cell" in messages["edsger", "06.tf1_to_course"]
     wrong = core.check("06.which_gate", "i")            # the message the lesson itself prints
     assert messages["grace", "06.which_gate"] == wrong.message
+    assert "no check cell" in messages["grace", "01.stable_sigmoid"]
 
 
 def test_grade_never_writes_to_the_submissions(room):
@@ -126,6 +131,7 @@ def test_grade_prints_learners_by_lessons_with_counts_of_correct(room):
     assert by_learner["edsger"][column] == "1/2!"
     assert by_learner["alan"][column] == "0/2!"
     assert by_learner["ada"][0] == "-"
+    assert by_learner["grace"][0] == f"0/{len(grade.lesson_exercises()['01'])}"
     assert "notes.ipynb" in grade.summary(grade.Report(rows=rows, lessons=["06"], ignored=["ada/notes.ipynb"]))
 
 
