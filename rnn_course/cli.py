@@ -472,7 +472,7 @@ def parser() -> argparse.ArgumentParser:
                "reaching the check: the message gives the reason; checks before the stop keep their result). "
                "Every exercise of a lesson the learner handed in gets a row. docs/instructor-guide.md says how "
                "to collect the notebooks.")
-    grade.add_argument("room", help="the folder with one folder of notebooks per learner")
+    grade.add_argument("room", metavar="ROOM", help="the folder with one folder of notebooks per learner")
     grade.add_argument("--csv", metavar="FILE", help="also write one row per learner and exercise to FILE: "
                                                     "learner, lesson, exercise, status, message")
     grade.add_argument("--timeout", metavar="SECONDS", type=float, default=DEFAULT_GRADE_TIMEOUT,

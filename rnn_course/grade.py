@@ -376,13 +376,13 @@ def table(report: Report) -> str:
         if row.lesson:
             cells.setdefault((row.learner, row.lesson), []).append(row)
     width = max([len("learner"), *map(len, learners)])
-    lines = ["  ".join([f"{'learner':<{width}}", *(f"{lesson:>6}" for lesson in report.lessons)])]
+    lines = ["  ".join([f"{'learner':<{width}}", *(f"{lesson:>5} " for lesson in report.lessons)]).rstrip()]
     for learner in learners:
         entries = []
         for lesson in report.lessons:
             rows = cells.get((learner, lesson))
             if not rows:
-                entries.append(f"{'-':>6}")
+                entries.append(f"{'-':>5} ")
                 continue
             correct = sum(r.status == "correct" for r in rows)
             flag = "!" if any(r.status == "error" for r in rows) else " "
