@@ -90,7 +90,7 @@ def _bench_ipympl(gx, sweep, values) -> dict:
         return {f"ipympl: not measured ({type(err).__name__}; `pip install ipympl` to measure it)": []}
     results = {}
     fig = plt.figure(figsize=(8, 6), dpi=80)
-    axes, lines = gx.draw_traces(fig, gx.run_unit(values, "pulse"))
+    axes, lines, _ = gx.draw_traces(fig, gx.run_unit(values, "pulse"))
     canvas = fig.canvas
     canvas.syncing_data_url = False          # as once a front end has connected
     canvas.draw()
@@ -113,7 +113,7 @@ def _bench_inline(gx, sweep, values) -> dict:
 
     fig = Figure(figsize=(8, 6), dpi=80)
     FigureCanvasAgg(fig)
-    axes, lines = gx.draw_traces(fig, gx.run_unit(values, "pulse"))
+    axes, lines, _ = gx.draw_traces(fig, gx.run_unit(values, "pulse"))
 
     def inline_frame(v):
         data = gx.run_unit({**values, "f_bias": v}, "pulse")

@@ -200,11 +200,13 @@ def adding_table(runs, *, baseline: float = tasks.ADDING_BASELINE_MSE,
 # ---------------------------------------------------------------------------------------
 
 def train_forecaster(cell: str, series, window: int, *, hidden_size: int = 16, steps: int = 400,
-                     batch_size: int = 32, lr: float = 1e-2, seed: int = 0, progress: bool = True) -> TrainResult:
+                     batch_size: int = 32, lr: float = 1e-2, seed: int = 0, snapshots=(),
+                     progress: bool = True) -> TrainResult:
     """Train a one-step-ahead predictor: from ``window`` past values, the next one.
 
     series (N,) -> every (window, next value) pair of :func:`rnn_course.tasks.forecast_windows`;
-    each step draws ``batch_size`` of them at random.
+    each step draws ``batch_size`` of them at random. ``snapshots`` (step counts) keeps the
+    parameters after those steps in ``result.snapshots``: one run, several training budgets.
     """
     x_all, y_all = tasks.forecast_windows(series, window, 1)
     n = x_all.shape[1]
@@ -215,7 +217,7 @@ def train_forecaster(cell: str, series, window: int, *, hidden_size: int = 16, s
 
     params = model.init_params(cell, 1, hidden_size, 1, seed=seed)
     return train(params, make_batch, loss="mse", readout="last", steps=steps, optimizer=Adam(lr=lr),
-                 seed=seed, progress=progress, desc=f"{cell.upper()} forecaster")
+                 seed=seed, snapshots=snapshots, progress=progress, desc=f"{cell.upper()} forecaster")
 
 
 def rollout(params: dict, context, n_ahead: int) -> np.ndarray:
@@ -238,6 +240,37 @@ def rollout(params: dict, context, n_ahead: int) -> np.ndarray:
         values[window + k] = pred[:, 0]
     out = values[window:]
     return out[:, 0] if single else out
+
+
+def sines_recurrence(periods) -> np.ndarray:
+    """The exact linear recurrence obeyed by any noiseless sum of sines with these periods.
+
+    A sine of angular frequency w satisfies s_t = 2 cos(w) s_{t-1} - s_{t-2} whatever its amplitude
+    and phase; a sum of k of them satisfies the product of their characteristic polynomials, a
+    recurrence of order 2k. Returns ``a`` (2k,) with s_t = a[0] s_{t-1} + ... + a[2k-1] s_{t-2k}.
+    """
+    poly = np.array([1.0])
+    for period in periods:
+        w = 2 * np.pi / period
+        poly = np.convolve(poly, [1.0, -2 * np.cos(w), 1.0])
+    return -poly[1:]
+
+
+def fit_linear_forecaster(series, order: int) -> np.ndarray:
+    """Least-squares coefficients ``a`` (order,) of s_t ~ a[0] s_{t-1} + ... + a[order-1] s_{t-order}."""
+    series = np.asarray(series, dtype=np.float64)
+    lagged = np.stack([series[order - k - 1: len(series) - k - 1] for k in range(order)], axis=1)
+    coefs, *_ = np.linalg.lstsq(lagged, series[order:], rcond=None)
+    return coefs
+
+
+def linear_rollout(coefs, context, n_ahead: int) -> np.ndarray:
+    """:func:`rollout` for a linear recurrence: context (window, N) with window >= len(coefs)."""
+    coefs = np.asarray(coefs, dtype=np.float64)
+    values = list(np.asarray(context, dtype=np.float64)[-len(coefs):])
+    for _ in range(n_ahead):
+        values.append(sum(a * values[-k - 1] for k, a in enumerate(coefs)))
+    return np.array(values[len(coefs):])
 
 
 def rmse(pred, target) -> float:

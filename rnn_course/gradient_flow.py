@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from . import activations, model, rnn, tasks
+from . import activations, lstm, model, rnn, tasks
 from .optim import Adam
 from .train import progress_bar, train
 
@@ -307,3 +307,51 @@ def length_sweep(lengths, seeds, *, steps: int = 1500, hidden_size: int = 32, ba
         mse[i, j] = adding_mse(result.params, lengths[i])
         trained[i][j] = result.params
     return SweepResult(lengths, seeds, mse, threshold, steps, trained)
+
+
+@dataclass
+class LSTMGradientRoutes:
+    """How much of an LSTM's long-lag gradient travels along the cell path alone.
+
+    Index = lag (steps back from the last one). ``total``: mean over the batch of
+    ||dL/dc_t||, every route included; ``cell_path``: the same for the part that went only
+    along c (dL/dc_{T-1} times the product of the forget gates in between, never through h or
+    a gate); ``forget_product``: the mean over batch and units of that product. Norms are
+    relative to the last step's, where both are the same.
+    """
+
+    lags: np.ndarray
+    total: np.ndarray
+    cell_path: np.ndarray
+    forget_product: np.ndarray
+
+    @property
+    def cell_share(self) -> np.ndarray:
+        """cell_path / total: the fraction of the gradient at each lag that the cell path carries."""
+        return self.cell_path / self.total
+
+
+def lstm_gradient_routes(params: dict, x) -> LSTMGradientRoutes:
+    """Put the loss on the last output, h_{T-1}, and split the gradient that reaches each c_t.
+
+    params: LSTM parameters (``W_x, W_h, b``); x (T, B, D). The total comes from
+    :func:`lstm.backward` with ``return_dc_steps=True``; the cell path is the last step's
+    dL/dc_{T-1} carried back by the forget gates alone, prod_{k=t+1}^{T-1} f_k.
+    """
+    h, _, cache = lstm.forward(params, x)
+    T, B, _ = h.shape
+    dh = np.zeros_like(h)
+    dh[-1] = 1.0 / B
+    *_, dc_steps = lstm.backward(dh, cache, return_dc_steps=True)
+    f = cache["f"]                                                   # (T, B, H)
+    product = np.ones_like(f)                                        # product[t] = f_{t+1} ... f_{T-1}
+    for t in range(T - 2, -1, -1):
+        product[t] = product[t + 1] * f[t + 1]
+    cell_path = dc_steps[-1][None] * product
+
+    def by_lag(grads):
+        return np.linalg.norm(grads, axis=2).mean(axis=1)[::-1]
+
+    total, along_cell = by_lag(dc_steps), by_lag(cell_path)
+    return LSTMGradientRoutes(np.arange(T), total / total[0], along_cell / total[0],
+                              product.mean(axis=(1, 2))[::-1])

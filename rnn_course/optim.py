@@ -29,6 +29,25 @@ def clip_grad_norm(grads: dict, max_norm: float):
     return dict(grads), norm
 
 
+def clip_grad_value(grads: dict, limit: float):
+    """Element-wise clipping: every gradient entry is cut to the range [-limit, limit].
+
+    What min-char-rnn (``np.clip(dparam, -5, 5)``) and deeplearning.ai's RNN assignment do.
+    Unlike norm clipping it can change the gradient's *direction*: the large entries are cut,
+    the small ones kept. Returns ``(clipped grads, norm before clipping)``.
+    """
+    if limit <= 0:
+        raise ValueError(f"limit must be positive; got {limit}.")
+    return {k: np.clip(g, -limit, limit) for k, g in grads.items()}, global_norm(grads)
+
+
+def cosine(grads: dict, other: dict) -> float:
+    """The cosine of the angle between two gradients seen as one long vector each (1: same direction)."""
+    dot = sum(float(np.sum(grads[k] * other[k])) for k in grads)
+    norms = global_norm(grads) * global_norm(other)
+    return dot / norms if norms > 0 else 1.0
+
+
 class SGD:
     """Stochastic gradient descent with (heavy-ball) momentum.
 

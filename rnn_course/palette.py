@@ -29,7 +29,7 @@ REDDISH_PURPLE = "#CC79A7"
 INDIGO = "#332288"
 OLIVE = "#999933"
 WINE = "#882255"
-GREY = "#777777"
+GREY = "#BBBBBB"
 
 #: The LSTM's (and GRU's) quantities: gates, cell state, hidden state, input.
 GATES = {
@@ -41,7 +41,7 @@ GATES = {
 STATES = {
     "c": BLUE,            # cell state
     "h": BLACK,           # hidden state / output
-    "x": GREY,            # the input sequence
+    "x": GREY,            # the input sequence (light, so that it stays apart from the gates for every eye)
 }
 GRU_GATES = {
     "r": WINE,            # reset gate
@@ -72,6 +72,9 @@ SIGN = {"positive": "#B2182B", "negative": "#2166AC"}
 #: The two classes of lesson 1's datasets (XOR corners, spirals).
 CLASSES = ("#2166AC", "#E69F00")
 
+#: A curve that is not one of the quantities above: an activation function, a training loss.
+CURVE = WINE
+
 #: A neutral colour for reference lines (zero, diagonal, baselines that are not a model).
 NEUTRAL = "0.55"
 
@@ -101,5 +104,5 @@ def colour(name: str) -> str:
     raise ValueError(f"the palette has no colour for {name!r}; it knows: {known}.")
 
 
-__all__ = ["CLASSES", "DIVERGING_CMAP", "GATES", "GRU_GATES", "LINESTYLE", "MODELS", "NEUTRAL", "QUANTITY",
+__all__ = ["CLASSES", "CURVE", "DIVERGING_CMAP", "GATES", "GRU_GATES", "LINESTYLE", "MODELS", "NEUTRAL", "QUANTITY",
            "SEQUENTIAL_CMAP", "SIGN", "STATES", "WEIGHTS", "colour", "shades"]

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import palette
+
 
 def smooth(values, window: int = 25) -> np.ndarray:
     """Moving average, for noisy training curves (same length as the input)."""
@@ -15,13 +17,26 @@ def smooth(values, window: int = 25) -> np.ndarray:
     return np.convolve(padded, kernel, mode="valid")
 
 
-def loss_curve(ax, losses, *, label=None, baseline=None, baseline_label="baseline", log=True, window=25):
-    """A training-loss curve (raw, faint; smoothed, solid), optionally with a baseline line."""
+def model_style(name: str) -> dict:
+    """Matplotlib keywords (colour, line style) for a model named like ``"RNN"``, ``"lstm"``, ``"GRU"``."""
+    key = name.upper() if name.upper() in palette.MODELS else name
+    if key not in palette.MODELS:
+        return {}
+    return {"color": palette.MODELS[key], "linestyle": palette.LINESTYLE[key]}
+
+
+def loss_curve(ax, losses, *, label=None, color=None, baseline=None, baseline_label="baseline", log=True,
+               window=25):
+    """A training-loss curve (raw, faint; smoothed, solid), optionally with a baseline line.
+
+    A label naming a model (``"RNN"``, ``"LSTM"``, ``"GRU"``) takes that model's palette colour.
+    """
     steps = np.arange(len(losses))
-    line, = ax.plot(steps, smooth(losses, window), label=label)
+    style = model_style(label) if (label and color is None) else ({"color": color} if color else {})
+    line, = ax.plot(steps, smooth(losses, window), label=label, **style)
     ax.plot(steps, losses, color=line.get_color(), alpha=0.2, linewidth=0.8)
     if baseline is not None:
-        ax.axhline(baseline, color="gray", linestyle="--", linewidth=1, label=baseline_label)
+        ax.axhline(baseline, color=palette.NEUTRAL, linestyle="--", linewidth=1, label=baseline_label)
     if log:
         ax.set_yscale("log")
     ax.set_xlabel("training step")
@@ -31,32 +46,56 @@ def loss_curve(ax, losses, *, label=None, baseline=None, baseline_label="baselin
 
 # --- lesson 4: gradient size against the lag (the constant error carousel) ---------------
 
-#: Each LSTM forget bias gets one colour, shared by its measured curve and its cell-path product.
-FORGET_BIAS_COLORS = {0.0: "tab:red", 1.0: "tab:blue", 3.0: "tab:green"}
-OTHER_COLORS = ("tab:purple", "tab:brown", "tab:olive", "tab:cyan")
+def gradient_routes_figure(lags, rnn_curve, routes: dict, *, ylim=(1e-25, 1e2)):
+    """Two panels: how much gradient reaches each earlier step, and how much of it the cell path carries.
 
+    ``lags`` (L,); ``rnn_curve`` (L,): a tanh RNN's gradient size relative to lag 0; ``routes``:
+    forget bias -> :class:`rnn_course.gradient_flow.LSTMGradientRoutes`. Left, log scale: the RNN,
+    each LSTM's total (solid) and its cell-path part (dotted, same colour). Right: the cell path's
+    share of the total. One colour per forget bias, dark to light as the bias grows. Returns the figure.
+    """
+    import matplotlib.pyplot as plt
 
-def _color(bias: float, k: int) -> str:
-    return FORGET_BIAS_COLORS.get(float(bias), OTHER_COLORS[k % len(OTHER_COLORS)])
+    lags = np.asarray(lags)
+    fig, (ax, ax_share) = plt.subplots(1, 2, figsize=(12, 4.2), gridspec_kw={"width_ratios": [3, 2]})
+    ax.semilogy(lags, rnn_curve, linewidth=2, label="tanh RNN", **model_style("RNN"))
+    colours = palette.shades(len(routes))
+    for colour, (bias, r) in zip(colours, routes.items()):
+        ax.semilogy(lags, r.total, color=colour, linewidth=2, label=f"LSTM, forget bias {bias:g}: all routes")
+        ax.semilogy(lags, r.cell_path, color=colour, linestyle=":", linewidth=1.6,
+                    label=f"LSTM, forget bias {bias:g}: cell path alone")
+        ax_share.semilogy(lags, r.cell_share, color=colour, linewidth=2, label=f"forget bias {bias:g}")
+    ax.set(ylim=ylim, xlabel="lag (steps back from the loss)", ylabel="gradient size, relative to lag 0",
+           title="How much gradient reaches each earlier step")
+    ax.legend(fontsize=7, loc="lower left")
+    ax.grid(True, which="major", alpha=0.3)
+    ax_share.axhline(1.0, color=palette.NEUTRAL, linewidth=0.8, linestyle="--")
+    ax_share.set(xlabel="lag (steps back from the loss)", ylabel="cell path / all routes",
+                 title="The cell path's share of that gradient")
+    ax_share.legend(fontsize=8, loc="lower left")
+    ax_share.grid(True, which="major", alpha=0.3)
+    fig.tight_layout()
+    return fig
 
 
 def gradient_by_lag_figure(lags, rnn_curve, lstm_curves: dict, cell_path: dict | None = None, *, ylim=(1e-25, 1e2)):
-    """One log-scale plot of gradient size against lag, for a tanh RNN and LSTMs.
+    """One log-scale plot of gradient size against lag, for a tanh RNN and LSTMs (superseded by
+    :func:`gradient_routes_figure`, which measures the cell path instead of assuming sigma(b_f)^lag).
 
-    ``lags`` (L,); ``rnn_curve`` (L,): the RNN's gradient size relative to lag 0 (drawn black);
-    ``lstm_curves``: forget bias -> (L,), the LSTM's, one solid line per bias; ``cell_path``:
-    forget bias -> (L,), the pure cell-path product sigma(b_f)^lag, dotted in that bias's colour.
-    Returns the pyplot figure.
+    ``lags`` (L,); ``rnn_curve`` (L,): the RNN's gradient size relative to lag 0; ``lstm_curves``:
+    forget bias -> (L,), one solid line per bias; ``cell_path``: forget bias -> (L,), dotted in that
+    bias's colour. Returns the pyplot figure.
     """
     import matplotlib.pyplot as plt
 
     lags = np.asarray(lags)
     fig, ax = plt.subplots(figsize=(7.5, 4.2))
-    ax.semilogy(lags, rnn_curve, color="black", linewidth=2, label="tanh RNN")
-    for k, (bias, curve) in enumerate(lstm_curves.items()):
-        ax.semilogy(lags, curve, color=_color(bias, k), linewidth=2, label=f"LSTM, forget bias {bias:g}")
-    for k, (bias, curve) in enumerate((cell_path or {}).items()):
-        ax.semilogy(lags, curve, color=_color(bias, k), linestyle=":",
+    ax.semilogy(lags, rnn_curve, linewidth=2, label="tanh RNN", **model_style("RNN"))
+    colours = dict(zip(lstm_curves, palette.shades(len(lstm_curves))))
+    for bias, curve in lstm_curves.items():
+        ax.semilogy(lags, curve, color=colours[bias], linewidth=2, label=f"LSTM, forget bias {bias:g}")
+    for bias, curve in (cell_path or {}).items():
+        ax.semilogy(lags, curve, color=colours.get(bias, palette.NEUTRAL), linestyle=":",
                     label=rf"$\sigma({bias:g})^{{\mathrm{{lag}}}}$ (cell path, $b_f = {bias:g}$)")
     ax.set_ylim(*ylim)
     ax.set_xlabel("lag (steps back from the loss)")

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import losses, model
-from .optim import Adam, clip_grad_norm, global_norm
+from .optim import Adam, clip_grad_norm, clip_grad_value, cosine, global_norm
 
 
 @dataclass
@@ -24,6 +24,10 @@ class TrainResult:
     params: dict
     losses: list = field(default_factory=list)
     grad_norms: list = field(default_factory=list)
+    #: cosine between each step's gradient before and after clipping (only when clipping)
+    clip_cosines: list = field(default_factory=list)
+    #: ``{step: params}`` after that many steps, for the steps asked for with ``snapshots=``
+    snapshots: dict = field(default_factory=dict)
 
     def final_loss(self, last: int = 50) -> float:
         """Mean training loss over the last ``last`` steps (smoother than the very last)."""
@@ -85,15 +89,21 @@ def _notebook_bar():
 
 
 def train(params: dict, make_batch, *, loss: str = "mse", readout: str = "last", steps: int = 1000,
-          optimizer=None, clip: float | None = None, seed: int = 0, activation: str = "tanh",
-          progress: bool = True, desc: str | None = None) -> TrainResult:
+          optimizer=None, clip: float | None = None, clip_value: float | None = None, seed: int = 0,
+          activation: str = "tanh", snapshots=(), progress: bool = True, desc: str | None = None) -> TrainResult:
     """Train a :mod:`rnn_course.model` for ``steps`` steps.
 
-    ``optimizer`` defaults to Adam(lr=1e-2); ``clip`` is a gradient-norm threshold (None:
-    no clipping). The history records the loss and the gradient norm *before* clipping.
+    ``optimizer`` defaults to Adam(lr=1e-2); ``clip`` is a gradient-norm threshold and
+    ``clip_value`` an element-wise one (None: no clipping; give at most one). The history
+    records the loss and the gradient norm *before* clipping. ``snapshots`` lists step counts
+    after which to keep a copy of the parameters (one run then shows several budgets).
     """
     if steps < 1:
         raise ValueError(f"steps must be at least 1; got {steps}.")
+    if clip is not None and clip_value is not None:
+        raise ValueError("give clip (a norm) or clip_value (element-wise), not both.")
+    if any(not 1 <= s <= steps for s in snapshots):
+        raise ValueError(f"snapshots must lie between 1 and steps = {steps}; got {list(snapshots)}.")
     rng = np.random.default_rng(seed)
     opt = optimizer if optimizer is not None else Adam(lr=1e-2)
     result = TrainResult(params=dict(params))
@@ -102,13 +112,17 @@ def train(params: dict, make_batch, *, loss: str = "mse", readout: str = "last",
         x, target = make_batch(rng)
         value, grads = loss_and_grads(result.params, x, target, loss=loss, readout=readout,
                                       activation=activation)
-        if clip is not None:
-            grads, norm = clip_grad_norm(grads, clip)
+        if clip is not None or clip_value is not None:
+            clipped, norm = clip_grad_norm(grads, clip) if clip is not None else clip_grad_value(grads, clip_value)
+            result.clip_cosines.append(cosine(grads, clipped))
+            grads = clipped
         else:
             norm = global_norm(grads)
         result.losses.append(value)
         result.grad_norms.append(norm)
         result.params = opt.step(result.params, grads)
+        if step + 1 in snapshots:
+            result.snapshots[step + 1] = dict(result.params)
         if progress and step % 50 == 0:
             bar.set_postfix(loss=f"{value:.4f}", refresh=False)
     if progress:

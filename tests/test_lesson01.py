@@ -13,7 +13,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
-from rnn_course import activations, mlp  # noqa: E402
+from rnn_course import activations, mlp, palette  # noqa: E402
 from rnn_course.diagrams.network import draw_network, layer_positions  # noqa: E402
 from rnn_course.exercises import check, solution_markdown  # noqa: E402
 from rnn_course.exercises import lesson01 as L  # noqa: E402
@@ -432,7 +432,7 @@ def test_training_explorer_draws_the_points_over_the_regions(xor_run):
     _, losses, snapshots = xor_run
     w = neuron.training_explorer(snapshots, losses, mlp.XOR_X, mlp.XOR_Y)
     ax = w.image.axes
-    red, blue = (np.array(matplotlib.colors.to_rgb(c)) * 255 for c in ("tab:red", "tab:blue"))
+    red, blue = (np.array(matplotlib.colors.to_rgb(c)) * 255 for c in (palette.CLASSES[1], palette.CLASSES[0]))
     assert np.abs(_pixel(w.live, ax, 0.0, 1.0) - red).max() < 40       # XOR = 1
     assert np.abs(_pixel(w.live, ax, 0.0, 0.0) - blue).max() < 40      # XOR = 0
 
@@ -494,8 +494,8 @@ def test_network_diagram_shows_weight_sign_and_size():
     fig, ax = plt.subplots()
     W1, W2 = np.array([[1.0, -0.1], [0.0, 2.0]]), np.array([[-3.0, 1.0]])
     lines = draw_network(ax, [2, 2, 1], weights=[W1, W2])
-    assert matplotlib.colors.same_color(lines[0].get_color(), "tab:red")
-    assert matplotlib.colors.same_color(lines[1].get_color(), "tab:blue")
+    assert matplotlib.colors.same_color(lines[0].get_color(), palette.SIGN["positive"])
+    assert matplotlib.colors.same_color(lines[1].get_color(), palette.SIGN["negative"])
     assert lines[3].get_linewidth() > lines[0].get_linewidth() > lines[1].get_linewidth()
     with pytest.raises(ValueError, match=r"weights\[0\] should have shape"):
         draw_network(ax, [2, 2, 1], weights=[W1.T[:1], W2])

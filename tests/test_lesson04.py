@@ -10,7 +10,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 
-from rnn_course import lstm
+from rnn_course import lstm, palette
 from rnn_course.activations import sigmoid
 from rnn_course.diagrams.lstm_cell import draw_lstm_cell
 from rnn_course.exercises import check, solution_markdown
@@ -704,7 +704,7 @@ def test_the_o_t_label_sits_clear_of_its_arrow():
         renderer = fig.canvas.get_renderer()
         label = next(t for t in ax.texts if t.get_text() == "$o_t$").get_window_extent(renderer)
         output_gate = [p for p in ax.patches if isinstance(p, FancyArrowPatch) and same_color(p.get_edgecolor(),
-                                                                                            "tab:orange")]
+                                                                                            palette.GATES["o"])]
         assert len(output_gate) == 1                       # the arrow from o_t's sigma into the x
         arrow = output_gate[0].get_window_extent(renderer)
         assert not label.overlaps(arrow)

@@ -13,7 +13,9 @@ from __future__ import annotations
 
 from matplotlib.patches import Circle, FancyArrowPatch, FancyBboxPatch
 
-COLORS = {"i": "tab:green", "f": "tab:red", "g": "tab:purple", "o": "tab:orange", "c": "tab:blue", "h": "black"}
+from .. import palette
+
+COLORS = {**palette.GATES, "c": palette.STATES["c"], "h": palette.STATES["h"]}
 
 #: Where each part sits, in the diagram's own units (x 0..13, y 0..7).
 CELL_Y, BUS_Y, GATE_Y, OUT_Y = 5.4, 1.7, 3.0, 0.95

@@ -12,6 +12,8 @@ from __future__ import annotations
 import numpy as np
 from matplotlib.patches import Circle
 
+from .. import palette
+
 
 def layer_positions(sizes, spacing: float = 0.6) -> list:
     """Centres of the neurons, layer by layer: a list of (n_i, 2) arrays, layers 1 apart, centred on y = 0,
@@ -44,7 +46,8 @@ def draw_network(ax, sizes, *, names=None, weights=None, neuron_labels=None, rad
                 if W is None:
                     color, width = "0.6", 1.2
                 else:
-                    color, width = ("tab:red" if W[j, k] > 0 else "tab:blue"), 0.5 + 3.5 * abs(W[j, k]) / scale
+                    color = palette.SIGN["positive"] if W[j, k] > 0 else palette.SIGN["negative"]
+                    width = 0.5 + 3.5 * abs(W[j, k]) / scale
                 line, = ax.plot([start[0], end[0]], [start[1], end[1]], color=color, linewidth=width, zorder=1)
                 lines.append(line)
     for i, layer in enumerate(positions):

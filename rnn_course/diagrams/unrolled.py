@@ -10,8 +10,10 @@ from __future__ import annotations
 
 from matplotlib.patches import Circle, FancyArrowPatch, FancyBboxPatch
 
+from .. import palette
+
 #: The colour of each weight matrix in the drawing (and in the lesson's text).
-COLOURS = {"W_xh": "#1f77b4", "W_hh": "#d62728", "W_hy": "#2ca02c"}
+COLOURS = palette.WEIGHTS
 LABELS = {"W_xh": "$W_{xh}$", "W_hh": "$W_{hh}$", "W_hy": "$W_{hy}$"}
 
 _Y_X, _Y_H, _Y_Y = 0.0, 1.6, 3.2        # heights of the input, hidden and output rows

@@ -4,7 +4,8 @@ Sliders set the recurrent weight scale (W_hh = scale * Q with Q orthogonal, so t
 both the spectral radius and the largest singular value), the sequence length, the input
 size (how hard the inputs push tanh units into saturation) and the activation. Two panels
 follow: ||dL/dh_t|| against the lag T - t on a log scale, with the bound scale ** lag beside
-it, and a heat map of log10 |dL/dh_t[i]| for every hidden unit i and step t.
+it, and a heat map of each hidden unit i's share of the gradient at every lag, log10 |dL/dh_t[i]|
+relative to the largest unit's at that lag.
 
     w = gradient_flow_widget()
     w.sliders["scale"].value = 1.5      # the plotted data in w.data changes with it
@@ -19,13 +20,14 @@ import ipywidgets as widgets
 import numpy as np
 
 from .. import gradient_flow as gf
+from .. import palette
 from .live import LiveFigure, ShowsOffline
 
 HIDDEN_SIZE = 32
 #: Fixed log-axis limits. A gradient 1e16 times smaller than another is lost in float64
 #: rounding when the two are added, so below 1e-16 a contribution no longer counts.
 NORM_LIMITS = (1e-16, 1e16)
-HEAT_LIMITS = (-16.0, 8.0)     # log10 of a single unit's gradient
+HEAT_LIMITS = (-3.0, 0.0)      # log10 of a unit's gradient relative to the largest unit's at the same lag
 
 
 def flow_data(scale: float, T: int, activation: str = "tanh", input_scale: float = 1.0, *,
@@ -34,7 +36,10 @@ def flow_data(scale: float, T: int, activation: str = "tanh", input_scale: float
 
     Returns ``lags (T,)``, ``norms (T,)`` (index = lag), ``bound (T,)`` = (gamma * scale) ** lag,
     ``heat (H, T)`` = log10 |dL/dh_t[i]| with columns in lag order like the other panel (the
-    loss's own step in column 0), floored so that an exactly zero gradient stays finite.
+    loss's own step in column 0), floored so that an exactly zero gradient stays finite, and
+    ``share (H, T)`` = log10 (|dL/dh_t[i]| / max_j |dL/dh_t[j]|), what the heat map draws: every
+    column shares one geometric decay, which the curve shows, so the map shows each unit's part
+    of the gradient at that lag (0: the unit carrying most; -3: a thousand times less).
     Gradients that fall below the smallest float64 become 0 (underflow is the right answer
     there, not an error).
     """
@@ -44,7 +49,8 @@ def flow_data(scale: float, T: int, activation: str = "tanh", input_scale: float
         bound = gf.gradient_bound(W_hh, flow.lags, activation)
     tiny = np.finfo(np.float64).tiny
     heat = np.log10(np.maximum(flow.per_unit.T, tiny))
-    return {"lags": flow.lags, "norms": flow.norms, "bound": bound, "heat": heat,
+    share = heat - heat.max(axis=0, keepdims=True)
+    return {"lags": flow.lags, "norms": flow.norms, "bound": bound, "heat": heat, "share": share,
             "rate": gf.fitted_rate(flow.norms), "saturation": float(flow.saturation.mean())}
 
 
@@ -56,9 +62,9 @@ def _positive(y):
 
 def draw_gradient_flow(ax_norm, ax_heat, data: dict, *, title: str | None = None):
     """Draw both panels on the given axes; returns (norm line, bound line, heat image)."""
-    norm_line, = ax_norm.plot(data["lags"], _positive(data["norms"]), color="C0", lw=2,
+    norm_line, = ax_norm.plot(data["lags"], _positive(data["norms"]), color=palette.MODELS["RNN"], lw=2,
                               label="measured ||dL/dh_t||")
-    bound_line, = ax_norm.plot(data["lags"], _positive(data["bound"]), color="C3", ls="--", lw=1.5,
+    bound_line, = ax_norm.plot(data["lags"], _positive(data["bound"]), color=palette.NEUTRAL, ls="--", lw=1.5,
                                label="bound (γ σ_max)^lag")
     ax_norm.set_yscale("log")
     ax_norm.set_ylim(*NORM_LIMITS)
@@ -69,12 +75,13 @@ def draw_gradient_flow(ax_norm, ax_heat, data: dict, *, title: str | None = None
     ax_norm.legend(loc="lower left", fontsize=8)
     if title:
         ax_norm.set_title(title, fontsize=10)
-    heat = data["heat"]
-    image = ax_heat.imshow(heat, aspect="auto", origin="lower", cmap="magma", vmin=HEAT_LIMITS[0], vmax=HEAT_LIMITS[1],
-                           extent=(-0.5, heat.shape[1] - 0.5, -0.5, heat.shape[0] - 0.5), interpolation="nearest")
+    heat = data["share"]
+    image = ax_heat.imshow(heat, aspect="auto", origin="lower", cmap=palette.SEQUENTIAL_CMAP,
+                           vmin=HEAT_LIMITS[0], vmax=HEAT_LIMITS[1], interpolation="nearest",
+                           extent=(-0.5, heat.shape[1] - 0.5, -0.5, heat.shape[0] - 0.5))
     ax_heat.set_xlabel("lag T - t (steps back from the loss)")
     ax_heat.set_ylabel("hidden unit i")
-    ax_heat.set_title("log10 |dL/dh_t[i]|", fontsize=10)
+    ax_heat.set_title("each unit's share: log10 |dL/dh_t[i]| / max_j |dL/dh_t[j]|", fontsize=9)
     return norm_line, bound_line, image
 
 
@@ -130,7 +137,7 @@ class GradientFlowWidget(ShowsOffline):
         T = len(d["lags"])
         self.norm_line.set_data(d["lags"], _positive(d["norms"]))
         self.bound_line.set_data(d["lags"], _positive(d["bound"]))
-        self.image.set_data(d["heat"])
+        self.image.set_data(d["share"])
         self._update_text()
         full = T != old_T            # only the length moves the axes; then redraw them too
         if full:

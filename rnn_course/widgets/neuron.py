@@ -22,7 +22,7 @@ import ipywidgets as widgets
 import numpy as np
 from matplotlib.patches import FancyArrowPatch
 
-from .. import activations, mlp
+from .. import activations, mlp, palette
 from ..mlp import XOR_X, XOR_Y
 from .live import LiveFigure, ShowsOffline
 
@@ -84,7 +84,7 @@ def _build(fig):
     """Axes and artists of the two panels, drawn in ``fig``; returns the artists to update."""
     ax_plane, ax_curve = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1.1, 1]})
     image = ax_plane.imshow(np.zeros((N_GRID, N_GRID)), origin="lower", extent=(*LIMITS, *LIMITS),
-                            cmap="RdBu_r", vmin=0, vmax=1, aspect="equal")
+                            cmap=palette.DIVERGING_CMAP, vmin=0, vmax=1, aspect="equal")
     line, = ax_plane.plot([], [], color="black", linewidth=2, label="z = 0")
     arrow = FancyArrowPatch((0, 0), (0, 0), arrowstyle="-|>", mutation_scale=14, color="black", linewidth=1.5,
                             zorder=4)
@@ -102,7 +102,7 @@ def _build(fig):
     ax_plane.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=3, fontsize=8, frameon=False)
     score = ax_plane.text(0.5, 1.03, "", transform=ax_plane.transAxes, ha="center", fontsize=10)
 
-    curve, = ax_curve.plot([], [], color="tab:purple", linewidth=2)
+    curve, = ax_curve.plot([], [], color=palette.CURVE, linewidth=2)
     ax_curve.axvline(0, color="black", linewidth=2)
     ax_curve.axhline(0, color="gray", linewidth=0.8)
     dots = [ax_curve.plot([], [], marker, markersize=9, markerfacecolor=face, markeredgecolor="black",
@@ -213,11 +213,11 @@ def region_grid(params: dict, activation: str = "tanh", n: int = 80):
 def _regions_axes(ax, X, Y, proba):
     """Draw p over the plane (red: class 1, blue: class 0) with the data on top; returns (image, points)."""
     extent = (-REGION_LIM, REGION_LIM, -REGION_LIM, REGION_LIM)
-    image = ax.imshow(proba, origin="lower", extent=extent, cmap="RdBu_r", vmin=0, vmax=1, alpha=0.55)
+    image = ax.imshow(proba, origin="lower", extent=extent, cmap=palette.DIVERGING_CMAP, vmin=0, vmax=1, alpha=0.55)
     labels = np.asarray(Y)[:, 0] > 0.5
-    points = [ax.scatter(X[~labels, 0], X[~labels, 1], s=14, c="tab:blue", edgecolor="black", linewidth=0.4,
+    points = [ax.scatter(X[~labels, 0], X[~labels, 1], s=14, c=palette.CLASSES[0], edgecolor="black", linewidth=0.4,
                          label="class 0"),
-              ax.scatter(X[labels, 0], X[labels, 1], s=14, c="tab:red", edgecolor="black", linewidth=0.4,
+              ax.scatter(X[labels, 0], X[labels, 1], s=14, c=palette.CLASSES[1], edgecolor="black", linewidth=0.4,
                          label="class 1")]
     ax.set_xlim(extent[:2])
     ax.set_ylim(extent[2:])
@@ -276,7 +276,7 @@ class TrainingExplorer(ShowsOffline):
         ax_regions, ax_loss = self.live.figure.subplots(1, 2, gridspec_kw={"width_ratios": [1, 1.3]})
         self.image, points = _regions_axes(ax_regions, self.X, self.Y, self.grids[self.steps[0]])
         self.title = ax_regions.text(0.5, 1.03, "", transform=ax_regions.transAxes, ha="center", fontsize=10)
-        ax_loss.plot(np.arange(len(self.losses)), self.losses, color="tab:purple")
+        ax_loss.plot(np.arange(len(self.losses)), self.losses, color=palette.CURVE)
         ax_loss.set_yscale("log")
         ax_loss.set_xlabel("training step")
         ax_loss.set_ylabel("loss (cross-entropy)")

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import rnn
+from .. import palette, rnn
 from .live import HoldRedraws, ShowsOffline
 
 T_STEPS = 30
@@ -102,8 +102,8 @@ def pulse_response(w_hh: float, w_xh: float, b: float, *, T: int = T_STEPS, puls
 
 def _frame(ax_time, ax_map, T: int = T_STEPS, pulse_at: int = PULSE_AT) -> None:
     """The parts of both panels that never change."""
-    ax_time.axvspan(pulse_at - 0.5, pulse_at + 0.5, color="gold", alpha=0.35, linewidth=0)
-    ax_time.text(pulse_at + 0.7, -1.08, "input pulse x = 1", fontsize=8, color="darkgoldenrod")
+    ax_time.axvspan(pulse_at - 0.5, pulse_at + 0.5, color=palette.YELLOW, alpha=0.35, linewidth=0)
+    ax_time.text(pulse_at + 0.7, -1.08, "input pulse x = 1", fontsize=8, color=palette.STATES["x"])
     ax_time.axhline(0, color="gray", linewidth=0.6)
     ax_time.set(xlim=(0.5, T + 0.5), ylim=(-1.15, 1.15), xlabel="time step t", ylabel="hidden state $h_t$")
     ax_map.plot([-1, 1], [-1, 1], color="gray", linewidth=0.8, linestyle=":")
@@ -117,12 +117,13 @@ def _frame(ax_time, ax_map, T: int = T_STEPS, pulse_at: int = PULSE_AT) -> None:
 
 def _artists(ax_time, ax_map, data: dict) -> dict:
     """The parts that depend on the weights, drawn from ``data``."""
-    baseline, = ax_time.plot(data["t"], data["baseline"], color="gray", linestyle="--", linewidth=1,
+    baseline, = ax_time.plot(data["t"], data["baseline"], color=palette.NEUTRAL, linestyle="--", linewidth=1,
                              label="no pulse")
-    h_line, = ax_time.plot(data["t"], data["h"], color="C0", marker="o", markersize=3, label="with pulse")
+    h_line, = ax_time.plot(data["t"], data["h"], color=palette.STATES["h"], marker="o", markersize=3,
+                           label="with pulse")
     label = ax_time.text(0.0, 1.02, data["label"], transform=ax_time.transAxes, va="bottom", fontsize=9)
-    map_line, = ax_map.plot(data["map_h"], data["map_f"], color="C1", label="tanh($w_{hh} h + b$)")
-    web, = ax_map.plot(data["cobweb_x"], data["cobweb_y"], color="C0", linewidth=0.9, alpha=0.8)
+    map_line, = ax_map.plot(data["map_h"], data["map_f"], color=palette.MODELS["RNN"], label="tanh($w_{hh} h + b$)")
+    web, = ax_map.plot(data["cobweb_x"], data["cobweb_y"], color=palette.STATES["h"], linewidth=0.9, alpha=0.8)
     return {"h": h_line, "baseline": baseline, "label": label, "map": map_line, "cobweb": web}
 
 
