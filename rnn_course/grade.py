@@ -30,6 +30,7 @@ import time
 import warnings
 from collections import Counter
 from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -313,7 +314,7 @@ def grade_room(room: Path | str, timeout: float = DEFAULT_TIMEOUT, jobs: int = 1
     bar = progress(len(to_run)) if progress else None
     with tempfile.TemporaryDirectory(prefix="rnn-course-grade-") as scratch:
         kernels = _write_kernel_spec(Path(scratch))
-        outcomes = asyncio.run(_run_all(to_run, timeout, jobs, kernels, Path(scratch), bar))
+        outcomes = _run_coroutine(_run_all(to_run, timeout, jobs, kernels, Path(scratch), bar))
     if bar is not None:
         bar.close()
 
@@ -335,6 +336,17 @@ def grade_room(room: Path | str, timeout: float = DEFAULT_TIMEOUT, jobs: int = 1
     report.rows.sort(key=lambda r: (r.learner, r.lesson, r.exercise))
     report.seconds = time.monotonic() - started
     return report
+
+
+def _run_coroutine(coroutine):
+    """``asyncio.run(coroutine)``, in a thread of its own when this thread already runs an event loop
+    (grade called from a notebook cell, or after a library that keeps a loop running)."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(coroutine)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
 
 
 async def _run_all(submissions, timeout, jobs, kernels: Path, scratch: Path, bar) -> dict:

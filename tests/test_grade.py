@@ -154,6 +154,21 @@ def test_grade_stops_a_notebook_that_runs_past_the_timeout_and_goes_on(tmp_path,
     assert "barbara/06.ipynb: the notebook ran past its time limit" in out
 
 
+def test_grade_runs_inside_a_running_event_loop(tmp_path):
+    """As from a notebook cell, or in a test session after Playwright's sync API left its loop running."""
+    import asyncio
+    nb = {"cells": [{"cell_type": "code", "id": "a", "metadata": {}, "outputs": [], "execution_count": None,
+                     "source": 'from rnn_course.exercises import check\ncheck("06.which_gate", "f")'}],
+          "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
+    write(tmp_path / "room" / "ada" / "quick.ipynb", nb)
+
+    async def inside_a_loop():
+        return grade.grade_room(tmp_path / "room", timeout=60)
+    report = asyncio.run(inside_a_loop())
+    assert [(r.exercise, r.status) for r in report.rows] == [("06.tf1_to_course", "not attempted"),
+                                                             ("06.which_gate", "correct")]
+
+
 def test_a_notebook_is_matched_by_the_exercises_it_checks_not_its_name(tmp_path):
     lessons = grade.lesson_exercises(["01.a", "01.b", "04.c", "06.d"])
     nb = {"cells": [{"cell_type": "markdown", "id": "a", "metadata": {}, "source": 'check("06.d", x)'},
