@@ -35,6 +35,17 @@ def sigmoid(z, out=None):
     return out
 
 
+def sigmoid_via_tanh(z):
+    """The same logistic sigmoid written as (1 + tanh(z / 2)) / 2.
+
+    It cannot overflow either, and one tanh costs less than the exp, compare and select of
+    :func:`sigmoid`: the recurrent loops of :mod:`rnn_course.lstm` and :mod:`rnn_course.gru`
+    use it (benchmarks/bench_numerics.py measures the LSTM's loop about 40% slower with
+    :func:`sigmoid`). It agrees with :func:`sigmoid` to a few units in the last place.
+    """
+    return 0.5 + 0.5 * np.tanh(0.5 * np.asarray(z))
+
+
 def sigmoid_grad_from_output(s):
     """d sigmoid / dz given s = sigmoid(z): s (1 - s)."""
     return s * (1.0 - s)

@@ -19,7 +19,15 @@ Karpathy's ``lstm.py``         WLSTM (1 + D + H, 4H) over [1, x, h]         i, f
 deeplearning.ai                Wf, Wi, Wc, Wo (n_a, n_a + n_x) over         one matrix a gate
                                [a_prev; x_t] (bf, bi, bc, bo (n_a, 1))
 d2l                            W_x* (d, h), W_h* (h, h) (b_* (h,))          one matrix a gate
+ONNX ``LSTM`` operator         W [dirs, 4H, D], R [dirs, 4H, H]             i, o, f, c
+                               (B [dirs, 8H]: input, then recurrent biases)
 =============================  ===========================================  ==================
+
+The GRU (:mod:`rnn_course.gru`: W_x (3H, D), W_h (3H, H), b_x, b_h (3H,), blocks r, z, n) has
+converters for PyTorch's ``nn.GRU`` (the same layout) and Keras 3's ``GRU`` (kernel (D, 3H),
+recurrent_kernel (H, 3H), bias (2, 3H) with ``reset_after=True``, blocks z, r, h), and
+:func:`from_pytorch_state_dict` / :func:`to_pytorch_state_dict` carry whole stacked,
+bidirectional ``nn.RNN`` / ``nn.LSTM`` / ``nn.GRU`` modules.
 
 Keras's ``c``, TF1's ``j``, deeplearning.ai's ``Wc`` and d2l's ``W_xc`` are the course's
 candidate ``g``. Each ``from_<source>`` returns the course's ``{"W_x", "W_h", "b"}`` ready for
@@ -46,6 +54,7 @@ ORDERS = {
     "tf1": ("i", "g", "f", "o"),        # TF1 names it j: i, j, f, o
     "cs231n": ("i", "f", "o", "g"),
     "karpathy": ("i", "f", "o", "g"),   # his IFOG
+    "onnx": ("i", "o", "f", "g"),       # ONNX names the candidate c: i, o, f, c
 }
 
 
@@ -494,3 +503,302 @@ def d2l_cell_step(X, H, C, params):
     C_tilde = np.tanh(X @ p["W_xc"] + H @ p["W_hc"] + p["b_c"])
     C = F * C + I * C_tilde
     return O * np.tanh(C), C
+
+
+# --- whole PyTorch modules: nn.RNN / nn.LSTM / nn.GRU, stacked and bidirectional -------------
+
+#: How many blocks each cell stacks along weight_ih's rows, and the course's names for its
+#: input weight, recurrent weight and bias(es).
+_PT_CELLS = {"rnn": (1, "W_xh", "W_hh"), "lstm": (4, "W_x", "W_h"), "gru": (3, "W_x", "W_h")}
+_PT_SUFFIX = {"forward": "", "backward": "_reverse"}
+
+
+def _tensor(value, key: str) -> np.ndarray:
+    """A torch tensor (or anything array-like) as a NumPy array, without importing torch."""
+    if hasattr(value, "detach"):
+        value = value.detach().cpu().numpy()
+    arr = np.asarray(value)
+    if arr.dtype.kind not in "fiu":
+        raise ValueError(f"state_dict[{key!r}] must be an array of numbers; got dtype {arr.dtype}.")
+    return arr.astype(np.float32 if arr.dtype == np.float32 else np.float64, copy=True)
+
+
+def from_pytorch_state_dict(state_dict, cell: str) -> list:
+    """A whole ``nn.RNN`` / ``nn.LSTM`` / ``nn.GRU`` ``state_dict()`` -> the ``layers`` of
+    :mod:`rnn_course.deep`.
+
+    Reads ``weight_ih_l{k}``, ``weight_hh_l{k}``, ``bias_ih_l{k}``, ``bias_hh_l{k}`` for every
+    layer k and the same names ending in ``_reverse`` for the backward direction of a
+    bidirectional module. ``cell`` is "rnn" (tanh), "lstm" or "gru". The RNN's and the LSTM's
+    two biases are summed into the course's one (only their sum ever enters the equations);
+    the GRU keeps both as ``b_x`` and ``b_h``. A module built with ``bias=False`` gives zero
+    biases. Tensors or NumPy arrays are accepted; nothing imports torch.
+    """
+    if cell not in _PT_CELLS:
+        raise ValueError(f"cell must be one of 'rnn', 'lstm', 'gru'; got {cell!r}.")
+    if not hasattr(state_dict, "keys") or "weight_ih_l0" not in state_dict:
+        got = ", ".join(sorted(state_dict)) if hasattr(state_dict, "keys") else type(state_dict).__name__
+        raise ValueError(f"a PyTorch state_dict of nn.{cell.upper()} must have weight_ih_l0, weight_hh_l0, ...; "
+                         f"got {got or 'nothing'}.")
+    if any(k.startswith("weight_hr_l") for k in state_dict):
+        raise ValueError("this state_dict has weight_hr_l* (an nn.LSTM with proj_size > 0): projections "
+                         "are not part of the course's LSTM.")
+    blocks, w_in, w_rec = _PT_CELLS[cell]
+    label = {"rnn": "nn.RNN", "lstm": "nn.LSTM", "gru": "nn.GRU"}[cell]
+    directions = ("forward", "backward") if "weight_ih_l0_reverse" in state_dict else ("forward",)
+    layers, k, H_below = [], 0, None
+    while f"weight_ih_l{k}" in state_dict:
+        layer = {}
+        for d in directions:
+            end = f"_l{k}{_PT_SUFFIX[d]}"
+            names = [f"weight_ih{end}", f"weight_hh{end}"]
+            absent = [n for n in names if n not in state_dict]
+            if absent:
+                raise ValueError(f"the {label} state_dict has weight_ih_l{k} but not {' and '.join(absent)}.")
+            ih, hh = (_tensor(state_dict[n], n) for n in names)
+            if hh.ndim != 2 or hh.shape[0] != blocks * hh.shape[1]:
+                raise ValueError(f"{names[1]} of {label} must be ({blocks}H, H); got shape {tuple(hh.shape)}.")
+            H = hh.shape[1]
+            D = ih.shape[1] if ih.ndim == 2 else None
+            want_D = D if k == 0 else len(directions) * H_below
+            if ih.shape != (blocks * H, want_D):
+                raise ValueError(f"{names[0]} of {label} must be ({blocks}H, {'D' if k == 0 else 'directions * H'}) "
+                                 f"= ({blocks * H}, {want_D}), with H = {H} from {names[1]}; "
+                                 f"got shape {tuple(ih.shape)}.")
+            biases = {}
+            for kind in ("ih", "hh"):
+                name = f"bias_{kind}{end}"
+                b = _tensor(state_dict[name], name) if name in state_dict else np.zeros(blocks * H, ih.dtype)
+                if b.shape != (blocks * H,):
+                    raise ValueError(f"{name} of {label} must be ({blocks}H,) = ({blocks * H},); got shape "
+                                     f"{tuple(b.shape)}.")
+                biases[kind] = b
+            if cell == "gru":
+                layer[d] = {"W_x": ih, "W_h": hh, "b_x": biases["ih"], "b_h": biases["hh"]}
+            else:
+                layer[d] = {w_in: ih, w_rec: hh, ("b_h" if cell == "rnn" else "b"): biases["ih"] + biases["hh"]}
+        layers.append(layer)
+        H_below = H
+        k += 1
+    return layers
+
+
+def to_pytorch_state_dict(layers, cell: str, *, gradients: bool = False) -> dict:
+    """The ``layers`` of :mod:`rnn_course.deep` (or their ``grads``) -> a dict keyed like the
+    ``state_dict()`` of the matching ``nn.RNN`` / ``nn.LSTM`` / ``nn.GRU``, NumPy arrays as
+    values (``{k: torch.from_numpy(v) for k, v in ...}`` loads it with ``load_state_dict``).
+
+    The RNN's and the LSTM's merged bias goes into ``bias_ih_l{k}`` and zeros into
+    ``bias_hh_l{k}``, as :func:`to_pytorch` does: the module then computes the same outputs.
+    Applied to a ``grads`` list it names every gradient as torch names it. The gradient of a
+    merged bias is the gradient of both of torch's biases, so pass ``gradients=True`` to put
+    it under both names (torch's ``bias_hh.grad`` equals its ``bias_ih.grad``) instead of zeros.
+    """
+    if cell not in _PT_CELLS:
+        raise ValueError(f"cell must be one of 'rnn', 'lstm', 'gru'; got {cell!r}.")
+    if not isinstance(layers, (list, tuple)) or not layers:
+        raise ValueError(f"layers should be a non-empty list of {{'forward': params, ...}}; got {layers!r:.60}.")
+    _, w_in, w_rec = _PT_CELLS[cell]
+    b_name = "b_h" if cell == "rnn" else "b"
+    out = {}
+    for k, layer in enumerate(layers):
+        for d in ("forward", "backward"):
+            if d not in layer:
+                continue
+            p, end = layer[d], f"_l{k}{_PT_SUFFIX[d]}"
+            keys = ("W_x", "W_h", "b_x", "b_h") if cell == "gru" else (w_in, w_rec, b_name)
+            missing = [key for key in keys if key not in p]
+            if missing:
+                raise ValueError(f"layers[{k}][{d!r}] is missing {', '.join(missing)} for a {cell.upper()}; "
+                                 f"got {', '.join(sorted(p))}.")
+            values = [np.array(p[key], copy=True) for key in keys]
+            out[f"weight_ih{end}"], out[f"weight_hh{end}"] = values[0], values[1]
+            if cell == "gru":
+                out[f"bias_ih{end}"], out[f"bias_hh{end}"] = values[2], values[3]
+            else:
+                out[f"bias_ih{end}"] = values[2]
+                out[f"bias_hh{end}"] = values[2].copy() if gradients else np.zeros_like(values[2])
+    return out
+
+
+# --- the GRU: PyTorch nn.GRU and Keras 3 GRU ------------------------------------------------
+
+#: Block order of the GRU's 3H axis: the course and PyTorch stack r, z, n; Keras z, r, h
+#: (Keras's h is the candidate, the course's n).
+GRU_ORDERS = {"course": ("r", "z", "n"), "pytorch": ("r", "z", "n"), "keras": ("z", "r", "n")}
+
+
+def _gru_reorder(a, source: str, target: str, axis: int) -> np.ndarray:
+    blocks = dict(zip(GRU_ORDERS[source], np.split(np.asarray(a), 3, axis=axis)))
+    return np.concatenate([blocks[g] for g in GRU_ORDERS[target]], axis=axis)
+
+
+def _gru_hidden(arr, recurrent, axis: int, label: str, layout: str) -> int:
+    """H from a GRU's stacked 3H axis (``axis`` of ``arr``), checked against the recurrent matrix."""
+    _matrix(arr, label, layout)
+    three_h = arr.shape[axis]
+    if three_h == 0 or three_h % 3:
+        _fail(label, layout, arr, f": its 3H size, {three_h}, does not divide by 3 into the blocks")
+    return three_h // 3
+
+
+def from_pytorch_gru(weight_ih, weight_hh, bias_ih=None, bias_hh=None) -> dict:
+    """PyTorch ``nn.GRU`` layer 0 (or ``nn.GRUCell``) -> :mod:`rnn_course.gru` params.
+
+    Same layout and order (r, z, n); the two biases stay two (``b_x``, ``b_h``), since b_hn sits
+    inside the reset gate's product. ``None`` biases (``bias=False``) become zeros.
+    """
+    given = {"bias_ih": bias_ih, "bias_hh": bias_hh}
+    a = _arrays({"weight_ih": weight_ih, "weight_hh": weight_hh,
+                 **{name: v for name, v in given.items() if v is not None}})
+    H = _gru_hidden(a["weight_ih"], a["weight_hh"], 0, "PyTorch GRU weight_ih",
+                    "(3H, D), the blocks r, z, n stacked in rows")
+    _expect(a["weight_hh"], (3 * H, H), "PyTorch GRU weight_hh", "(3H, H)", f", with H = {H} from weight_ih",
+            "weight_hh")
+    biases = {}
+    for name in given:
+        b = a.get(name, np.zeros(3 * H, a["weight_ih"].dtype))
+        _expect(b, (3 * H,), f"PyTorch GRU {name}", "(3H,)", f", with H = {H} from weight_ih")
+        biases[name] = b
+    return {"W_x": a["weight_ih"].copy(), "W_h": a["weight_hh"].copy(), "b_x": biases["bias_ih"].copy(),
+            "b_h": biases["bias_hh"].copy()}
+
+
+def _course_gru(params: dict) -> tuple:
+    keys = ("W_x", "W_h", "b_x", "b_h")
+    if not isinstance(params, dict) or not all(k in params for k in keys):
+        got = ", ".join(sorted(params)) if isinstance(params, dict) else type(params).__name__
+        raise ValueError(f"course GRU params must be a dict with keys W_x, W_h, b_x, b_h; got {got}.")
+    a = _arrays({k: params[k] for k in keys})
+    H = _gru_hidden(a["W_x"], a["W_h"], 0, "the course's GRU W_x", "(3H, D), the blocks r, z, n stacked in rows")
+    _expect(a["W_h"], (3 * H, H), "the course's GRU W_h", "(3H, H)", f", with H = {H} from W_x", "W_h")
+    for k in ("b_x", "b_h"):
+        _expect(a[k], (3 * H,), f"the course's GRU {k}", "(3H,)", f", with H = {H} from W_x")
+    return a["W_x"], a["W_h"], a["b_x"], a["b_h"]
+
+
+def to_pytorch_gru(params: dict) -> dict:
+    """Course GRU params -> a dict keyed like ``nn.GRU(D, H).state_dict()`` (one layer)."""
+    W_x, W_h, b_x, b_h = _course_gru(params)
+    return {"weight_ih_l0": W_x.copy(), "weight_hh_l0": W_h.copy(), "bias_ih_l0": b_x.copy(),
+            "bias_hh_l0": b_h.copy()}
+
+
+def pytorch_gru_cell_step(x, h, weight_ih, weight_hh, bias_ih, bias_hh):
+    """One step as the ``nn.GRU`` docs write it; x (B, D), h (B, H) -> h."""
+    gi = x @ weight_ih.T + bias_ih
+    gh = h @ weight_hh.T + bias_hh
+    i_r, i_z, i_n = np.split(gi, 3, axis=1)
+    h_r, h_z, h_n = np.split(gh, 3, axis=1)
+    r, z = sigmoid(i_r + h_r), sigmoid(i_z + h_z)
+    n = np.tanh(i_n + r * h_n)
+    return (1 - z) * n + z * h
+
+
+_KERAS_GRU_K = "(D, 3H), inputs along the rows and the blocks z, r, h side by side"
+
+
+def from_keras_gru(kernel, recurrent_kernel, bias=None, *, reset_after: bool = True) -> dict:
+    """Keras ``GRU`` weights (``layer.get_weights()``) -> course GRU params.
+
+    Keras multiplies from the right (``x @ kernel``) and stacks z, r, h (its h is the course's
+    candidate n). With ``reset_after=True`` (Keras 3's default, the PyTorch and cuDNN form) its
+    ``bias`` is (2, 3H): row 0 for the input, row 1 for the recurrent part. A layer built with
+    ``reset_after=False`` (the TF 1.x default) applies the reset gate before the product: a
+    different function of its weights, which no course params can reproduce, so it is refused.
+    """
+    if not reset_after:
+        raise ValueError("a Keras GRU with reset_after=False applies the reset gate before the recurrent "
+                         "product (Cho et al.'s form); the course's GRU, like PyTorch's, applies it after, so "
+                         "no conversion gives the same outputs. Retrain, or rebuild the layer with "
+                         "reset_after=True.")
+    a = _arrays({"kernel": kernel, "recurrent_kernel": recurrent_kernel, **({} if bias is None else {"bias": bias})})
+    H = _gru_hidden(a["kernel"], a["recurrent_kernel"], 1, "Keras GRU kernel", _KERAS_GRU_K)
+    _expect(a["recurrent_kernel"], (H, 3 * H), "Keras GRU recurrent_kernel", "(H, 3H)",
+            f", with H = {H} from kernel", "recurrent_kernel")
+    b = a.get("bias", np.zeros((2, 3 * H), a["kernel"].dtype))
+    _expect(b, (2, 3 * H), "Keras GRU bias", "(2, 3H) with reset_after=True", f", with H = {H} from kernel")
+    return {"W_x": _gru_reorder(a["kernel"], "keras", "course", 1).T.copy(),
+            "W_h": _gru_reorder(a["recurrent_kernel"], "keras", "course", 1).T.copy(),
+            "b_x": _gru_reorder(b[0], "keras", "course", 0), "b_h": _gru_reorder(b[1], "keras", "course", 0)}
+
+
+def to_keras_gru(params: dict) -> list:
+    """Course GRU params -> ``[kernel (D, 3H), recurrent_kernel (H, 3H), bias (2, 3H)]`` for a
+    Keras ``GRU`` with ``reset_after=True``."""
+    W_x, W_h, b_x, b_h = _course_gru(params)
+    return [_gru_reorder(W_x.T, "course", "keras", 1), _gru_reorder(W_h.T, "course", "keras", 1),
+            np.stack([_gru_reorder(b_x, "course", "keras", 0), _gru_reorder(b_h, "course", "keras", 0)])]
+
+
+def hard_sigmoid(z):
+    """A piecewise-linear stand-in for the sigmoid, clip(0.2 z + 0.5, 0, 1): the form lesson 6 uses
+    to show what an old Keras default, ``recurrent_activation='hard_sigmoid'``, does to a port
+    (check the exact slope in the version that trained the model)."""
+    return np.clip(0.2 * np.asarray(z) + 0.5, 0.0, 1.0)
+
+
+def keras_gru_cell_step(x, h, kernel, recurrent_kernel, bias, recurrent_activation=sigmoid):
+    """One step as Keras's ``GRUCell`` computes it with ``reset_after=True``: blocks z, r, h,
+    h_new = z h + (1 - z) hh. ``recurrent_activation`` is the gates' squashing function."""
+    matrix_x = x @ kernel + bias[0]
+    matrix_inner = h @ recurrent_kernel + bias[1]
+    x_z, x_r, x_h = np.split(matrix_x, 3, axis=1)
+    rec_z, rec_r, rec_h = np.split(matrix_inner, 3, axis=1)
+    z = recurrent_activation(x_z + rec_z)
+    r = recurrent_activation(x_r + rec_r)
+    hh = np.tanh(x_h + r * rec_h)
+    return z * h + (1 - z) * hh
+
+
+# --- ONNX LSTM ---------------------------------------------------------------------------------
+
+def from_onnx_lstm(W, R, B=None) -> list:
+    """The ONNX ``LSTM`` operator's inputs -> one course params dict per direction.
+
+    ``W`` [num_directions, 4H, input_size], ``R`` [num_directions, 4H, H], ``B`` [num_directions,
+    8H] (the input biases, then the recurrent ones; summed here), blocks i, o, f, c. Direction 0 is
+    forward, direction 1 (when ``direction="bidirectional"``) reverse. Peepholes (the optional
+    ``P``) have no place in the course's cell and are not taken.
+    """
+    given = {"W": W, "R": R, **({} if B is None else {"B": B})}
+    a = _arrays(given)
+    W, R = a["W"], a["R"]
+    if W.ndim != 3:
+        _fail("ONNX W", "[num_directions, 4H, input_size]", W, f", with {W.ndim} dimensions")
+    dirs, four_h, D = W.shape
+    if four_h == 0 or four_h % 4:
+        _fail("ONNX W", "[num_directions, 4H, input_size]", W, f": its 4H size, {four_h}, does not divide by 4")
+    H = four_h // 4
+    _expect(R, (dirs, 4 * H, H), "ONNX R", "[num_directions, 4H, H]", f", with H = {H} from W")
+    Bv = a.get("B", np.zeros((dirs, 8 * H), W.dtype))
+    _expect(Bv, (dirs, 8 * H), "ONNX B", "[num_directions, 8H]", f", with H = {H} from W")
+    out = []
+    for d in range(dirs):
+        b = Bv[d, :4 * H] + Bv[d, 4 * H:]
+        out.append(_params(reorder_gates(W[d], "onnx", "course"), reorder_gates(R[d], "onnx", "course"),
+                           reorder_gates(b, "onnx", "course")))
+    return out
+
+
+def to_onnx_lstm(params) -> dict:
+    """Course params (one dict, or a list with one per direction) -> ``{"W", "R", "B"}`` for the
+    ONNX ``LSTM`` operator; the whole bias goes into the input half of ``B``, zeros into the rest."""
+    directions = [params] if isinstance(params, dict) else list(params)
+    Ws, Rs, Bs = [], [], []
+    for p in directions:
+        W_x, W_h, b = _course(p)
+        Ws.append(reorder_gates(W_x, "course", "onnx"))
+        Rs.append(reorder_gates(W_h, "course", "onnx"))
+        Bs.append(np.concatenate([reorder_gates(b, "course", "onnx"), np.zeros_like(b)]))
+    return {"W": np.stack(Ws), "R": np.stack(Rs), "B": np.stack(Bs)}
+
+
+def onnx_lstm_cell_step(x, h, c, W, R, B):
+    """One step of one direction as the ONNX ``LSTM`` operator defines it (default activations
+    sigmoid, tanh, tanh, no peepholes): W (4H, D), R (4H, H), B (8H,), blocks i, o, f, c."""
+    H = R.shape[1]
+    gates = x @ W.T + h @ R.T + B[:4 * H] + B[4 * H:]
+    i, o, f, g = np.split(gates, 4, axis=1)
+    c = sigmoid(f) * c + sigmoid(i) * np.tanh(g)
+    return sigmoid(o) * np.tanh(c), c

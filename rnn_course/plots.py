@@ -77,30 +77,3 @@ def gradient_routes_figure(lags, rnn_curve, routes: dict, *, ylim=(1e-25, 1e2)):
     fig.tight_layout()
     return fig
 
-
-def gradient_by_lag_figure(lags, rnn_curve, lstm_curves: dict, cell_path: dict | None = None, *, ylim=(1e-25, 1e2)):
-    """One log-scale plot of gradient size against lag, for a tanh RNN and LSTMs (superseded by
-    :func:`gradient_routes_figure`, which measures the cell path instead of assuming sigma(b_f)^lag).
-
-    ``lags`` (L,); ``rnn_curve`` (L,): the RNN's gradient size relative to lag 0; ``lstm_curves``:
-    forget bias -> (L,), one solid line per bias; ``cell_path``: forget bias -> (L,), dotted in that
-    bias's colour. Returns the pyplot figure.
-    """
-    import matplotlib.pyplot as plt
-
-    lags = np.asarray(lags)
-    fig, ax = plt.subplots(figsize=(7.5, 4.2))
-    ax.semilogy(lags, rnn_curve, linewidth=2, label="tanh RNN", **model_style("RNN"))
-    colours = dict(zip(lstm_curves, palette.shades(len(lstm_curves))))
-    for bias, curve in lstm_curves.items():
-        ax.semilogy(lags, curve, color=colours[bias], linewidth=2, label=f"LSTM, forget bias {bias:g}")
-    for bias, curve in (cell_path or {}).items():
-        ax.semilogy(lags, curve, color=colours.get(bias, palette.NEUTRAL), linestyle=":",
-                    label=rf"$\sigma({bias:g})^{{\mathrm{{lag}}}}$ (cell path, $b_f = {bias:g}$)")
-    ax.set_ylim(*ylim)
-    ax.set_xlabel("lag (steps back from the loss)")
-    ax.set_ylabel("gradient size, relative to lag 0")
-    ax.set_title("How much gradient reaches each earlier step")
-    ax.legend(fontsize=8, loc="lower left")
-    ax.grid(True, which="major", alpha=0.3)
-    return fig

@@ -33,6 +33,10 @@ def pyproject_dependencies(extra: str | None = None) -> dict:
     return {_name(r): r for r in requirements}
 
 
+#: Packages conda-forge names differently from PyPI: conda's name -> pip's.
+CONDA_NAMES = {"pytorch": "torch"}
+
+
 def conda_dependencies(part: str = "all") -> dict:
     """environment.yml's conda dependencies: ``"course"`` those above the line
     ``# the test extra``, ``"test"`` those below it, ``"all"`` both."""
@@ -46,7 +50,7 @@ def conda_dependencies(part: str = "all") -> dict:
         m = re.match(r"^  - (?!pip:)(\S[^#]*)$", line)
         if in_deps and m and part in ("all", section):
             spec = m.group(1).strip()
-            deps[_name(spec)] = spec
+            deps[CONDA_NAMES.get(_name(spec), _name(spec))] = spec
     return deps
 
 

@@ -97,7 +97,7 @@ def test_softmax_cross_entropy_is_stable_and_validates():
         losses.softmax_cross_entropy(np.zeros((1, 2)), np.array([0.0]))
 
 
-@pytest.mark.parametrize("cell", ["rnn", "lstm"])
+@pytest.mark.parametrize("cell", ["rnn", "lstm", "gru"])
 @pytest.mark.parametrize("readout", ["all", "last"])
 def test_model_gradients_check(cell, readout, rng):
     params = model.init_params(cell, 2, 3, 2, seed=3)
@@ -112,7 +112,7 @@ def test_model_gradients_check(cell, readout, rng):
 
 
 def test_model_rejects_unknown_cells_and_readouts():
-    with pytest.raises(ValueError, match="cell must be 'rnn' or 'lstm'"):
-        model.init_params("gru", 1, 1, 1)
+    with pytest.raises(ValueError, match="cell must be 'rnn', 'lstm' or 'gru'"):
+        model.init_params("transformer", 1, 1, 1)
     with pytest.raises(ValueError, match="readout must be"):
         model.forward(model.init_params("rnn", 1, 1, 1), np.zeros((1, 1, 1)), readout="first")

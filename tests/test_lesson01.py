@@ -226,7 +226,7 @@ def test_stable_sigmoid_checker_catches_nan_and_in_place_changes():
     (lambda X, W, b: activations.sigmoid(X @ W.T + b), "used the sigmoid"),
     (lambda X, W, b: np.maximum(X @ W.T + b, 0), "used ReLU"),
     (lambda X, W, b: np.tanh(X[0] @ W.T + b), "expected (5, 4)"),
-    (lambda X, W, b: np.tanh(2 * X @ W.T + b), "differ from tanh(X @ W.T + b)"),
+    (lambda X, W, b: np.tanh(2 * X @ W.T + b), "differs from the expected one"),
     (lambda X, W, b: None, "forget to `return`"),
 ])
 def test_dense_forward_checker_explains_typical_mistakes(answer, says):
@@ -271,10 +271,11 @@ def _tanh_dZ(dA, A):
     (lambda dA, X, W, A: (_tanh_dZ(dA, A) @ W, _tanh_dZ(dA, A).T @ X, _tanh_dZ(dA, A)), "sums over them"),
     (lambda dA, X, W, A: (_tanh_dZ(dA, A) @ W, _tanh_dZ(dA, A).T @ X, _tanh_dZ(dA, A).mean(0)), "averaged"),
     (lambda dA, X, W, A: (_tanh_dZ(dA, A) @ W, _tanh_dZ(dA, A).T @ X, dA.sum(0)), "not dA"),
-    (lambda dA, X, W, A: (_tanh_dZ(dA, A) @ W.T, _tanh_dZ(dA, A).T @ X, _tanh_dZ(dA, A).sum(0)), "dX = dZ @ W"),
+    (lambda dA, X, W, A: (_tanh_dZ(dA, A) @ W.T, _tanh_dZ(dA, A).T @ X, _tanh_dZ(dA, A).sum(0)), "dX (N, D)"),
     (lambda dA, X, W, A: (dA @ W, _tanh_dZ(dA, A).T @ X, _tanh_dZ(dA, A).sum(0)), "dX is off"),
-    (lambda dA, X, W, A: (_tanh_dZ(dA, A).T @ X, _tanh_dZ(dA, A).sum(0)), "three arrays"),
+    (lambda dA, X, W, A: (_tanh_dZ(dA, A).T @ X, _tanh_dZ(dA, A).sum(0)), "3 arrays"),
     (lambda dA, X, W, A: None, "forget to `return"),
+    (_through(lambda A: -(1 - A**2)), "wrong sign"),
     (lambda dA, X, W, A: (_tanh_dZ(dA, A).T @ X, _tanh_dZ(dA, A) @ W, _tanh_dZ(dA, A).sum(0)), "swapped"),
     (lambda dA, X, W, A: (_tanh_dZ(dA, A) @ W, _tanh_dZ(dA, A).T @ X, _tanh_dZ(dA, A).sum(1)), "axis=1"),
 ])
@@ -282,6 +283,12 @@ def test_dense_backward_checker_explains_typical_mistakes(answer, says):
     status, message = _result("01.dense_backward", answer)
     assert status == "wrong"
     assert says in message, message
+
+
+def test_dense_backward_praise_carries_a_gradient_check_of_the_learners_function():
+    result = check("01.dense_backward", L.dense_backward)
+    assert result.passed and "Gradient check of your function: largest relative error" in result.message
+    assert "(below 1e-6: trust it)." in result.message
 
 
 def _xor(W1, b1, W2, b2):
@@ -305,6 +312,14 @@ def test_xor_checker_names_the_function_that_was_built(answer, says):
     status, message = _result("01.xor_by_hand", answer)
     assert status == "wrong"
     assert says in message, message
+
+
+def test_notebook_gives_no_line_of_code_before_its_exercise():
+    sources = ["".join(c["source"]) for c in json.loads(NOTEBOOK.read_text())["cells"]]
+    forward = sources.index('check("01.dense_forward", dense_forward)')
+    backward = sources.index('check("01.dense_backward", dense_backward)')
+    assert not any("np.tanh(X @ W.T + b)" in s for s in sources[:forward])
+    assert not any("(1 - A1**2)" in s or "dZ1.T @ X" in s for s in sources[:backward])
 
 
 def test_xor_solution_outputs_exactly_xor():

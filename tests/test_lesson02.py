@@ -10,7 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from rnn_course import rnn
+from rnn_course import losses, rnn
 from rnn_course.activations import sigmoid
 from rnn_course.diagrams.unrolled import draw_unrolled
 from rnn_course.exercises import check, solution_markdown
@@ -54,7 +54,7 @@ def test_rnn_step_unattempted_is_not_an_error():
     (lambda x, h, Wx, Wh, b: np.tanh(x @ Wx.T + b), ["recurrent term", "feed-forward"]),
     (lambda x, h, Wx, Wh, b: np.tanh(h @ Wh.T + b), ["never sees the input"]),
     (lambda x, h, Wx, Wh, b: np.tanh(Wx @ x.T + Wh @ h.T + b[:, None]), ["shape (H, B)", "transposed"]),
-    (lambda x, h, Wx, Wh, b: np.tanh(x @ Wx + h @ Wh.T + b), ["ValueError", "x_t @ W_xh.T"]),
+    (lambda x, h, Wx, Wh, b: np.tanh(x @ Wx + h @ Wh.T + b), ["ValueError", "W_xh (H, D)"]),
     (lambda x, h, Wx, Wh, b: None, ["returned None"]),
     (lambda x, h, Wx, Wh, b: np.tanh(x @ Wx.T + h @ Wh.T + b)[0], ["shape (4,)", "expected (3, 4)"]),
     (lambda x, h, Wx, Wh, b: np.tanh(x @ Wx.T + h @ Wh.T) + b, ["after the tanh", "inside"]),
@@ -125,7 +125,7 @@ def test_rnn_forward_must_not_keep_hidden_state_between_calls():
             memory["h"] = L.rnn_forward(x, h0, W_xh, W_hh, b_h)
         return memory["h"]
 
-    _assert_wrong("02.rnn_forward", answer, "h0 = 0")
+    _assert_wrong("02.rnn_forward", answer, "has shape (5, 3, 4), expected (4, 2, 3)")
 
 
 # --- 02.rnn_step_backward ------------------------------------------------------------------
@@ -167,12 +167,12 @@ def _backward_variant(*, da=None, dh_prev_T=False, dW_hh_from_h_t=False, dW_hh_T
     (dict(da=lambda dh, hp, ht: dh * (1 - hp ** 2)), ["previous state"]),
     (dict(da=lambda dh, hp, ht: dh * ht * (1 - ht)), ["sigmoid's derivative"]),
     (dict(da=lambda dh, hp, ht: -dh * (1 - ht ** 2)), ["wrong sign"]),
-    (dict(dh_prev_T=True), ["transposed weight", "da @ W_hh"]),
+    (dict(dh_prev_T=True), ["transposed weight", "W_hh^T"]),
     (dict(dW_hh_from_h_t=True), ["multiplies da by h_t"]),
     (dict(dW_hh_T=True), ["dW_hh is transposed"]),
     (dict(db_not_summed=True), ["db_h has shape (B, H)", "sum"]),
     (dict(dW_xh_T=True), ["dW_xh has shape (D, H)", "weight's shape"]),
-    (dict(count=4), ["five arrays"]),
+    (dict(count=4), ["5 arrays", "dx_t, dh_prev, dW_xh, dW_hh, db_h"]),
     (dict(mean=(2, 3, 4)), ["db_h is the mean", "sum"]),
     (dict(mean=(3,)), ["dW_hh is averaged", "da.T @ h_prev"]),
     (dict(mean=(2,)), ["dW_xh is averaged", "da.T @ x_t"]),
@@ -188,6 +188,93 @@ def test_rnn_step_backward_crash_gets_a_shape_hint():
         return da @ W_xh.T, da @ W_hh, da.T @ x_t, da.T @ h_prev, da.sum(0)   # W_xh.T: (D, H) cannot follow (B, H)
 
     _assert_wrong("02.rnn_step_backward", answer, "ValueError", "dx_t (B, D)")
+
+
+# --- 02.rnn_backward ----------------------------------------------------------------------
+
+
+def test_rnn_backward_accepts_the_reference_equals_the_package_and_gradchecks_the_learner(rng):
+    result = check("02.rnn_backward", L.rnn_backward)
+    assert result.passed and "Gradient check of your function: largest relative error" in result.message
+    assert "trust it" in result.message
+    assert check("02.rnn_backward", _not_attempted).status == "not attempted"
+    x, h0, W_xh, W_hh, b_h = L._case(17, T=6, sizes=(2, 5, 3))
+    h, cache = rnn.forward({"W_xh": W_xh, "W_hh": W_hh, "b_h": b_h}, x, h0)
+    dh = rng.normal(size=h.shape)
+    dx, dh0, grads = rnn.backward(dh, cache)
+    mine = L.rnn_backward(dh, x, h0, h, W_xh, W_hh)
+    for got, want in zip(mine, (dx, dh0, grads["W_xh"], grads["W_hh"], grads["b_h"])):
+        np.testing.assert_allclose(got, want, rtol=1e-12)
+
+
+def _bptt_variant(**switches):
+    return lambda *args: L._bptt(*args, **switches)
+
+
+@pytest.mark.parametrize("answer, phrases", [
+    (_bptt_variant(carry=False), ["no gradient is carried from later steps"]),
+    (_bptt_variant(assign=True), ["assigned them at every step", "+="]),
+    (_bptt_variant(prev_is_current=True), ["h[t-1]"]),
+    (_bptt_variant(x_at=0), ["x[0]", "x[t]"]),
+    (_bptt_variant(mean_over_T=True), ["averaged over the T steps"]),
+    (_bptt_variant(forwards=True), ["runs forwards"]),
+    (_bptt_variant(carry_T=True), ["transposed weight"]),
+    (_bptt_variant(da=lambda g, hp, ht: -g * (1 - ht ** 2)), ["wrong sign"]),
+    (_bptt_variant(da=lambda g, hp, ht: g), ["skipped the tanh"]),
+    (_bptt_variant(da=lambda g, hp, ht: g * (1 - hp ** 2)), ["previous state"]),
+    (lambda dh, x, h0, h, Wx, Wh: L.rnn_backward(dh, x, h0, h, Wx, Wh)[:4], ["5 arrays"]),
+    (lambda *args: (2 * L.rnn_backward(*args)[0], *L.rnn_backward(*args)[1:]),
+     ["dx is off (relative error 0.33", "dh0, dW_xh, dW_hh, db_h are right"]),
+])
+def test_rnn_backward_names_the_usual_mistakes(answer, phrases):
+    _assert_wrong("02.rnn_backward", answer, *phrases)
+
+
+def test_rnn_backward_that_accumulates_into_its_input_is_caught_and_the_input_kept():
+    def in_place(dh, x, h0, h, W_xh, W_hh):
+        for t in reversed(range(1, len(dh))):                # adds the carried gradient into dh itself
+            dh[t - 1] += ((dh[t]) * (1 - h[t] ** 2)) @ W_hh
+        return L.rnn_backward(np.zeros_like(dh), x, h0, h, W_xh, W_hh)
+
+    _assert_wrong("02.rnn_backward", in_place, "changed its argument `dh` in place")
+
+
+# --- 02.softmax_cross_entropy_backward -----------------------------------------------------
+
+
+def test_softmax_cross_entropy_backward_is_the_package_gradient_and_stays_finite():
+    result = check("02.softmax_cross_entropy_backward", L.softmax_cross_entropy_backward)
+    assert result.passed and "Gradient check of your function" in result.message
+    logits = np.array([[1000.0, 0.0, -3.0], [0.5, 0.25, 2.0]])
+    targets = np.array([2, 1])
+    np.testing.assert_allclose(L.softmax_cross_entropy_backward(logits, targets),
+                               losses.softmax_cross_entropy(logits, targets)[1], rtol=1e-12)
+    assert L.softmax_cross_entropy_backward(logits.astype(np.float32), targets).dtype == np.float32
+
+
+def _xent(scale=None, *, onehot_sign=1.0, axis=1, stable=True):
+    def answer(logits, targets):
+        z = logits - logits.max(axis=axis, keepdims=True) if stable else logits
+        p = np.exp(z) / np.exp(z).sum(axis=axis, keepdims=True)
+        onehot = np.zeros_like(p)
+        onehot[np.arange(len(targets)), targets] = 1.0
+        g = (p - onehot) * onehot_sign
+        return g / (len(targets) if scale is None else scale(logits))
+    return answer
+
+
+@pytest.mark.parametrize("answer, phrases", [
+    (_xent(lambda z: 1.0), ["the sum over the N rows", "mean"]),
+    (_xent(onehot_sign=-1.0), ["sign is flipped"]),
+    (_xent(lambda z: z.shape[1]), ["divided by C"]),
+    (_xent(axis=0), ["axis 0"]),
+    (lambda z, y: np.exp(z - z.max(1, keepdims=True)) / np.exp(z - z.max(1, keepdims=True)).sum(1, keepdims=True),
+     ["softmax alone", "subtract onehot(y)"]),
+    (_xent(stable=False), ["contains NaN"]),
+    (lambda z, y: (losses.softmax(z) - np.eye(z.shape[1])[y]) / len(y), ["dtype float64, expected float32"]),
+])
+def test_softmax_cross_entropy_backward_names_the_usual_mistakes(answer, phrases):
+    _assert_wrong("02.softmax_cross_entropy_backward", answer, *phrases)
 
 
 # --- the widget ----------------------------------------------------------------------------
@@ -365,7 +452,8 @@ def test_notebook_ships_exercises_unattempted_with_their_solutions():
     nb = nbformat.read(NOTEBOOK, as_version=4)
     sources = [cell.source for cell in nb.cells]
     for name, func in [("02.rnn_step", "rnn_step"), ("02.rnn_forward", "rnn_forward"),
-                       ("02.rnn_step_backward", "rnn_step_backward")]:
+                       ("02.rnn_step_backward", "rnn_step_backward"), ("02.rnn_backward", "rnn_backward"),
+                       ("02.softmax_cross_entropy_backward", "softmax_cross_entropy_backward")]:
         i = sources.index(f'check("{name}", {func})')
         assert sources[i - 1].startswith(f"def {func}(")
         assert sources[i - 1].rstrip().endswith("raise NotImplementedError")
@@ -373,6 +461,23 @@ def test_notebook_ships_exercises_unattempted_with_their_solutions():
         assert sources[i + 1] == solution_markdown(name)
         outputs = nb.cells[i].outputs
         assert outputs and "Not attempted yet" in outputs[0]["data"]["text/plain"]
+
+
+def test_notebook_gives_no_line_of_code_before_its_exercise():
+    nb = nbformat.read(NOTEBOOK, as_version=4)
+    sources = [cell.source for cell in nb.cells]
+    step = sources.index('check("02.rnn_step", rnn_step)')
+    step_backward = sources.index('check("02.rnn_step_backward", rnn_step_backward)')
+    assert not any("np.tanh(x_t @ W_xh.T" in s for s in sources[:step])
+    assert not any("da.T @ h_prev" in s or "da @ W_hh" in s for s in sources[:step_backward])
+    assert not any(s.startswith("def bptt(") for s in sources)
+
+
+def test_notebook_falls_back_to_the_package_bptt_and_says_so():
+    nb = nbformat.read(NOTEBOOK, as_version=4)
+    cell = next(c for c in nb.cells if c.cell_type == "code" and "learner_or_reference(\"02.rnn_backward\"" in c.source)
+    assert cell.outputs[0]["text"] == ("BPTT below: the package's rnn.backward, since yours does not pass "
+                                       "02.rnn_backward yet.\n")
 
 
 def test_the_explorer_displays_as_its_widget_with_a_readable_offline_text():

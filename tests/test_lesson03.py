@@ -37,7 +37,7 @@ def test_step_jacobian_accepts_the_reference_and_an_explicit_diag_product():
     (lambda W, h: (1 - h)[:, None] * W, "squared"),
     (lambda W, h: (1 - np.tanh(h) ** 2)[:, None] * W, "no second tanh"),
     (lambda W, h: np.diag(1 - h**2) * W, "only the diagonal"),
-    (lambda W, h: 2 * W, "entry (0, 1)"),
+    (lambda W, h: 2 * W, "differs from the expected one"),
     (lambda W, h: (1 - h**2) * W[0], "shape"),
 ])
 def test_step_jacobian_explains_the_usual_mistakes(answer, phrase):
@@ -64,6 +64,8 @@ def test_predict_vanishing_accepts_the_reference_and_other_correct_forms():
     (lambda W, a: bool(GAMMA[a] * np.max(np.abs(np.linalg.eigvals(W))) < 1), ("eigenvalues", "spectral radius")),
     (lambda W, a: bool(_sv(W)[0] < 1), ("1/4",)),
     (lambda W, a: bool(GAMMA[a] * _sv(W)[0] <= 1), ("strict",)),
+    (lambda W, a: bool({"sigmoid": 0.5}.get(a, 1.0) * _sv(W)[0] < 1), ("gamma", "is wrong", "1/4 for the sigmoid")),
+    (lambda W, a: bool(0.25 * _sv(W)[0] < 1), ("gamma", "is wrong", "1 for tanh")),
     (lambda W, a: bool(GAMMA[a] * np.linalg.norm(W) < 1), ("Frobenius",)),
     (lambda W, a: bool(GAMMA[a] * _sv(W).mean() < 1), ("only the largest matters",)),
     (lambda W, a: bool(GAMMA[a] * _sv(W)[-1] < 1), ("only the largest matters", "smallest")),

@@ -11,15 +11,19 @@ import numpy as np
 import pytest
 
 from rnn_course import lstm, palette
+from rnn_course import puzzles as P
 from rnn_course.activations import sigmoid
 from rnn_course.diagrams.lstm_cell import draw_lstm_cell
-from rnn_course.exercises import check, solution_markdown
+from rnn_course.exercises import check, learner_or_reference, solution_markdown
 from rnn_course.exercises import lesson04 as L
-from rnn_course.gradcheck import numerical_gradient, relative_error
+from rnn_course.gradcheck import gradcheck, numerical_gradient, relative_error
 from rnn_course.widgets import gate_explorer as gx
 from rnn_course.widgets.gate_explorer import GateExplorer
 
 NOTEBOOK = Path(__file__).resolve().parents[1] / "notebooks" / "04_lstm_gates.ipynb"
+REMEMBER_FIRST = P.PUZZLES["04.puzzle_remember_first"].solution
+READ_ON_REQUEST = P.PUZZLES["04.puzzle_read_on_request"].solution
+FORGET_ON_REQUEST = P.PUZZLES["04.puzzle_forget_on_request"].solution
 
 
 def direct_run(values: dict, x) -> dict:
@@ -51,10 +55,10 @@ def explorer():
 
 def test_every_slider_moves_the_plotted_data(explorer):
     rng = np.random.default_rng(0)
-    values = {name: round(float(rng.uniform(-3, 3)), 1) for name in gx.SLIDER_NAMES}
+    values = {name: round(float(rng.uniform(-3, 3)), 1) for name in P.SLIDER_NAMES}
     explorer.set_values(values, "noise")
     assert_plotted(explorer, values, "noise")
-    for name in gx.SLIDER_NAMES:
+    for name in P.SLIDER_NAMES:
         before = {k: line.get_ydata().copy() for k, line in explorer.lines.items()}
         values[name] = round(float(rng.uniform(-3, 3)), 1)
         explorer.sliders[name].value = values[name]
@@ -74,12 +78,12 @@ def test_each_slider_changes_its_own_gate_first(explorer):
 
 @pytest.mark.parametrize("name", list(gx.PRESETS))
 def test_presets_set_every_slider_and_the_input(explorer, name):
-    explorer.set_values({k: 1.0 for k in gx.SLIDER_NAMES}, "step")
+    explorer.set_values({k: 1.0 for k in P.SLIDER_NAMES}, "step")
     updates = explorer.updates
     explorer.presets[name].click()
     sequence, values = gx.PRESETS[name]
     assert explorer.sequence.value == sequence
-    assert explorer.values() == {k: float(values.get(k, 0.0)) for k in gx.SLIDER_NAMES}
+    assert explorer.values() == {k: float(values.get(k, 0.0)) for k in P.SLIDER_NAMES}
     assert explorer.updates == updates + 1, "a preset should redraw once, not once per slider"
     assert_plotted(explorer, values, sequence)
 
@@ -93,7 +97,7 @@ def test_presets_do_what_their_names_say(explorer):
     assert c[gx.STORE_STEP] > 0.9 and abs(c[gx.STORE_STEP + 1]) < 1e-3
     explorer.presets["count pulses"].click()
     c = explorer.data["c"]
-    one, two = c[gx.SECOND_PULSE_STEP - 1], c[gx.SECOND_PULSE_STEP]
+    one, two = c[P.SECOND_PULSE_STEP - 1], c[P.SECOND_PULSE_STEP]
     assert one > 0.3 and two == pytest.approx(2 * one, rel=0.02)
     explorer.presets["pass the input through"].click()
     x, c, h = explorer.data["x"], explorer.data["c"], explorer.data["h"]
@@ -134,8 +138,8 @@ def test_the_axes_never_change_so_every_move_is_a_blit(explorer, monkeypatch):
 
 def _extreme_settings(n_random, seed=1):
     rng = np.random.default_rng(seed)
-    settings = [{k: gx.LIMIT for k in gx.SLIDER_NAMES}, {k: -gx.LIMIT for k in gx.SLIDER_NAMES}]
-    settings += [{k: float(rng.choice([-gx.LIMIT, 0.0, gx.LIMIT])) for k in gx.SLIDER_NAMES} for _ in range(n_random)]
+    settings = [{k: gx.LIMIT for k in P.SLIDER_NAMES}, {k: -gx.LIMIT for k in P.SLIDER_NAMES}]
+    settings += [{k: float(rng.choice([-gx.LIMIT, 0.0, gx.LIMIT])) for k in P.SLIDER_NAMES} for _ in range(n_random)]
     return settings
 
 
@@ -185,7 +189,7 @@ def test_callbacks_print_nothing(explorer, capsys):
     explorer.sequence.value = "noise"
     explorer.reset.click()
     assert capsys.readouterr() == ("", "")
-    assert explorer.values() == {k: 0.0 for k in gx.SLIDER_NAMES}
+    assert explorer.values() == {k: 0.0 for k in P.SLIDER_NAMES}
 
 
 def test_slider_move_redraws_the_image_in_place(explorer):
@@ -261,7 +265,8 @@ def test_lstm_step_explains_typical_mistakes(change, phrase):
 def test_lstm_step_other_failures():
     assert check("04.lstm_step", lambda *a: L.lstm_step_concat(*a)[::-1]).message.startswith("h_t and c_t are swapped")
     assert "shape" in check("04.lstm_step", lambda x, h, c, W, b: (h[0], c)).message
-    assert "two arrays" in check("04.lstm_step", lambda *a: L.lstm_step_concat(*a)[0]).message
+    only_h = check("04.lstm_step", lambda *a: L.lstm_step_concat(*a)[0]).message
+    assert "should return 2 arrays, in this order: h_t, c_t" in only_h
     off = check("04.lstm_step", lambda *a: (L.lstm_step_concat(*a)[0] + 0.01, L.lstm_step_concat(*a)[1]))
     assert off.status == "wrong" and "h_t is off" in off.message
 
@@ -297,43 +302,12 @@ def test_lstm_step_backward_accepts_the_solution():
     assert result.passed, result.message
 
 
-@pytest.mark.parametrize("change, phrase", [
-    ({"h_path": False}, "reaches the loss two ways"),
-    ({"times_f": False}, "dc_prev should be dc * f_t"),
-    ({"df_uses_c_prev": False}, "dc * c_{t-1}"),
-    ({"do_uses_tanh": False}, "dh_t * tanh(c_t)"),
-])
-def test_lstm_step_backward_explains_typical_mistakes(change, phrase):
-    result = check("04.lstm_step_backward", lambda dh, dc, cache: L._backward_variant(dh, dc, cache, **change))
-    assert result.status == "wrong" and phrase in result.message, result.message
-
-
-def test_lstm_step_backward_other_failures():
-    def bad_bias(dh, dc, cache):
-        dx, dh_prev, dc_prev, grads = L.lstm_step_backward(dh, dc, cache)
-        return dx, dh_prev, dc_prev, {**grads, "b": grads["b"] * 1.1}
-
-    result = check("04.lstm_step_backward", bad_bias)
-    assert result.status == "wrong" and 'grads["b"] is wrong' in result.message
-    result = check("04.lstm_step_backward", lambda dh, dc, cache: L.lstm_step_backward(dh, dc, cache)[:3])
-    assert "four things" in result.message
-    result = check("04.lstm_step_backward",
-                   lambda dh, dc, cache: (*L.lstm_step_backward(dh, dc, cache)[:3], {"W_x": 0}))
-    assert "missing W_h, b" in result.message
-
-    def transposed(dh, dc, cache):
-        dx, dh_prev, dc_prev, grads = L.lstm_step_backward(dh, dc, cache)
-        return dx, dh_prev, dc_prev, {**grads, "W_x": grads["W_x"].T}
-
-    assert "shape" in check("04.lstm_step_backward", transposed).message
-
-
 # --- the puzzles ---------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("name, answer", [("04.puzzle_remember_first", L.REMEMBER_FIRST),
-                                          ("04.puzzle_forget_on_request", L.FORGET_ON_REQUEST),
-                                          ("04.puzzle_read_on_request", L.READ_ON_REQUEST)])
+@pytest.mark.parametrize("name, answer", [("04.puzzle_remember_first", REMEMBER_FIRST),
+                                          ("04.puzzle_forget_on_request", FORGET_ON_REQUEST),
+                                          ("04.puzzle_read_on_request", READ_ON_REQUEST)])
 def test_puzzles_accept_their_solution_as_dict_function_or_explorer(explorer, name, answer):
     assert check(name, answer).passed
     assert check(name, lambda: dict(answer)).passed
@@ -351,9 +325,9 @@ def test_puzzles_accept_their_solution_as_dict_function_or_explorer(explorer, na
 
 
 def test_puzzle_solutions_sit_on_the_slider_grid():
-    for values in (L.REMEMBER_FIRST, L.READ_ON_REQUEST, L.FORGET_ON_REQUEST):
+    for values in (REMEMBER_FIRST, READ_ON_REQUEST, FORGET_ON_REQUEST):
         for name, v in values.items():
-            assert name in gx.SLIDER_NAMES and abs(v) <= gx.LIMIT and round(v * 10) == v * 10
+            assert name in P.SLIDER_NAMES and abs(v) <= gx.LIMIT and round(v * 10) == v * 10
 
 
 def test_remember_first_says_what_is_wrong():
@@ -364,14 +338,14 @@ def test_remember_first_says_what_is_wrong():
     assert "leaks" in message and "forget gate" in message
     message = check("04.puzzle_remember_first", {}).message
     assert "barely reaches the cell" in message and "i * g = 0 " in message and "candidate g = 0)" in message
-    message = check("04.puzzle_remember_first", {**L.REMEMBER_FIRST, "i_bias": -10.0, "i_wx": 2.0}).message
+    message = check("04.puzzle_remember_first", {**REMEMBER_FIRST, "i_bias": -10.0, "i_wx": 2.0}).message
     assert "open the input gate further at the pulse" in message
     message = check("04.puzzle_remember_first", gx.PRESETS["count pulses"][1]).message   # g = tanh(0.5)
     assert "make the candidate larger at the pulse" in message and "input gate further" not in message
-    fading = {**L.REMEMBER_FIRST, "f_bias": 5.7}          # sigma(5.7)^20 = 0.94, but ^50 = 0.85
+    fading = {**REMEMBER_FIRST, "f_bias": 5.7}          # sigma(5.7)^20 = 0.94, but ^50 = 0.85
     message = check("04.puzzle_remember_first", fading).message
     assert "does not last 50 steps" in message and "0.9967^50 = 0.85" in message and "from 6 to 55" in message
-    leaky_start = {**L.REMEMBER_FIRST, "g_bias": 1.0, "i_bias": 0.0}
+    leaky_start = {**REMEMBER_FIRST, "g_bias": 1.0, "i_bias": 0.0}
     assert "not empty before the first pulse" in check("04.puzzle_remember_first", leaky_start).message
 
 
@@ -380,12 +354,12 @@ def test_read_on_request_says_what_is_wrong():
     assert "step 5" in message and "output gate" in message
     message = check("04.puzzle_read_on_request", gx.PRESETS["forget immediately"][1]).message
     assert "nothing is held" in message
-    always_writes = {**L.READ_ON_REQUEST, "i_wx": 0.0, "i_bias": 10.0}   # the question writes -1 into the cell
+    always_writes = {**READ_ON_REQUEST, "i_wx": 0.0, "i_bias": 10.0}   # the question writes -1 into the cell
     message = check("04.puzzle_read_on_request", always_writes).message
     assert "the question itself (x = -1 at step 60) changes the cell" in message
-    asks_writes = {**L.READ_ON_REQUEST, "i_wx": 0.0, "i_wh": 0.0, "i_bias": -10.0, "g_bias": 0.0}
+    asks_writes = {**READ_ON_REQUEST, "i_wx": 0.0, "i_wh": 0.0, "i_bias": -10.0, "g_bias": 0.0}
     assert "nothing is held" in check("04.puzzle_read_on_request", asks_writes).message
-    shut = {**L.READ_ON_REQUEST, "o_wx": 0.0, "o_bias": -10.0}
+    shut = {**READ_ON_REQUEST, "o_wx": 0.0, "o_bias": -10.0}
     message = check("04.puzzle_read_on_request", shut).message
     assert "at the question (step 60)" in message
 
@@ -405,7 +379,8 @@ def test_notebook_solution_cells_match_the_registry():
         pytest.skip("notebook not built")
     sources = ["".join(c["source"]) if isinstance(c["source"], list) else c["source"]
                for c in json.loads(NOTEBOOK.read_text())["cells"]]
-    for name in ("04.lstm_step", "04.lstm_step_backward", "04.puzzle_remember_first",
+    for name in ("04.lstm_step", "04.lstm_forward", "04.lstm_step_backward", "04.lstm_backward",
+                 "04.puzzle_remember_first",
                  "04.puzzle_read_on_request", "04.puzzle_forget_on_request"):
         assert solution_markdown(name) in sources, name
         check_cell = f'check("{name}",'
@@ -430,14 +405,14 @@ def test_preset_overview_figure_draws_each_preset_on_its_input():
 
 def test_forget_on_request_accepts_its_solution_and_says_what_is_wrong():
     name = "04.puzzle_forget_on_request"
-    assert check(name, L.FORGET_ON_REQUEST).passed
-    run = gx.run_unit(L.FORGET_ON_REQUEST, "store, then ask")
-    assert run["c"][gx.ASK_STEP - 1] > 0.9 * run["c"][gx.STORE_STEP] and abs(run["c"][gx.ASK_STEP]) < 0.1
+    assert check(name, FORGET_ON_REQUEST).passed
+    run = gx.run_unit(FORGET_ON_REQUEST, "store, then ask")
+    assert run["c"][P.ASK_STEP - 1] > 0.9 * run["c"][gx.STORE_STEP] and abs(run["c"][P.ASK_STEP]) < 0.1
     message = check(name, gx.PRESETS["remember the first pulse"][1]).message
     assert "does not erase the cell" in message and "W_xf" in message
-    message = check(name, {**L.FORGET_ON_REQUEST, "f_bias": 5.0}).message
+    message = check(name, {**FORGET_ON_REQUEST, "f_bias": 5.0}).message
     assert "does not hold the value" in message and "0.9933^54" in message and "54 steps from 6 to 59" in message
-    message = check(name, {**L.FORGET_ON_REQUEST, "i_wx": 0.0, "i_bias": 10.0})
+    message = check(name, {**FORGET_ON_REQUEST, "i_wx": 0.0, "i_bias": 10.0})
     assert "writes into the cell" in message.message and "keep the input gate shut" in message.message
     assert "barely reaches the cell" in check(name, gx.PRESETS["count pulses"][1]).message
 
@@ -449,8 +424,8 @@ def test_explorer_checks_the_chosen_puzzle_live(explorer, capsys):
         explorer.puzzle.value = label
         assert explorer.sequence.value == sequence, "choosing a puzzle shows its input"
         assert "Not yet." in explorer.puzzle_status.value
-        solution = {"04.puzzle_remember_first": L.REMEMBER_FIRST, "04.puzzle_read_on_request": L.READ_ON_REQUEST,
-                    "04.puzzle_forget_on_request": L.FORGET_ON_REQUEST}[name]
+        solution = {"04.puzzle_remember_first": REMEMBER_FIRST, "04.puzzle_read_on_request": READ_ON_REQUEST,
+                    "04.puzzle_forget_on_request": FORGET_ON_REQUEST}[name]
         explorer.set_values(solution)
         assert "Solved." in explorer.puzzle_status.value and name in explorer.puzzle_status.value
         explorer.sliders["f_bias"].value = -10.0
@@ -500,15 +475,15 @@ def test_numbers_near_a_threshold_are_printed_on_the_right_side_of_it():
     message = check("04.puzzle_remember_first", just_below).message
     assert "c = 0.4996 there, and it should be at least 0.5" in message, message
     assert "i * g = 0.4996" in message and "open the input gate further at the pulse" in message
-    assert L._n_near(0.4996, 0.5) == "0.4996" and L._n_near(0.43, 0.5) == "0.43" and L._n_near(-0.51, 0.5) == "-0.51"
-    assert L._percent(0.1004) == "10.04 %" and L._percent(0.11) == "11 %" and L._percent(1.0) == "100 %"
-    assert L._gate(sigmoid(10.0), near_one=True) == "1 - 4.5e-05" and L._gate(sigmoid(-10.0)) == "4.5e-05"
+    assert P._n_near(0.4996, 0.5) == "0.4996" and P._n_near(0.43, 0.5) == "0.43" and P._n_near(-0.51, 0.5) == "-0.51"
+    assert P._percent(0.1004) == "10.04 %" and P._percent(0.11) == "11 %" and P._percent(1.0) == "100 %"
+    assert P._gate(sigmoid(10.0), near_one=True) == "1 - 4.5e-05" and P._gate(sigmoid(-10.0)) == "4.5e-05"
 
 
 def test_a_cell_that_falls_at_the_second_pulse_blames_the_forget_gate():
-    falls = {**L.REMEMBER_FIRST, "f_wx": -10.0}                 # f_25 = sigma(0) = 0.5 at the second pulse
+    falls = {**REMEMBER_FIRST, "f_wx": -10.0}                 # f_25 = sigma(0) = 0.5 at the second pulse
     run = gx.run_unit(falls, "two pulses")
-    assert run["c"][gx.SECOND_PULSE_STEP] < 0.6 * run["c"][gx.SECOND_PULSE_STEP - 1]
+    assert run["c"][P.SECOND_PULSE_STEP] < 0.6 * run["c"][P.SECOND_PULSE_STEP - 1]
     message = check("04.puzzle_remember_first", falls).message
     assert "second pulse (step 25) changes the cell from 0.88 to 0.45" in message, message
     assert "the forget gate lets go (f = 0.5" in message and "W_xf" in message
@@ -519,15 +494,15 @@ def test_a_cell_that_falls_at_the_second_pulse_blames_the_forget_gate():
 
 
 def test_the_question_that_halves_the_cell_blames_the_forget_gate():
-    message = check("04.puzzle_read_on_request", {**L.READ_ON_REQUEST, "f_wx": 10.0}).message
+    message = check("04.puzzle_read_on_request", {**READ_ON_REQUEST, "f_wx": 10.0}).message
     assert "the question itself (x = -1 at step 60) changes the cell" in message
     assert "the forget gate lets go (f = 0.5" in message and "input gate" not in message, message
 
 
 def test_an_upward_drift_at_rest_blames_the_writes_not_the_forget_gate():
-    writes = {**L.FORGET_ON_REQUEST, "g_bias": 3.0}            # i = sigma(-5), g = tanh(3) at rest: c creeps up
+    writes = {**FORGET_ON_REQUEST, "g_bias": 3.0}            # i = sigma(-5), g = tanh(3) at rest: c creeps up
     run = gx.run_unit(writes, "store, then ask")
-    assert run["c"][gx.ASK_STEP - 1] > run["c"][gx.STORE_STEP]
+    assert run["c"][P.ASK_STEP - 1] > run["c"][gx.STORE_STEP]
     message = check("04.puzzle_forget_on_request", writes).message
     hold, erase = message.split("Also, ")
     assert "keeps writing into the cell" in hold and "b_g" in hold, message
@@ -538,13 +513,13 @@ def test_an_upward_drift_at_rest_blames_the_writes_not_the_forget_gate():
 
 
 def test_a_downward_drift_at_rest_still_blames_the_forget_gate():
-    message = check("04.puzzle_forget_on_request", {**L.FORGET_ON_REQUEST, "f_bias": 5.0}).message
+    message = check("04.puzzle_forget_on_request", {**FORGET_ON_REQUEST, "f_bias": 5.0}).message
     assert "f must be closer to 1" in message and "keeps writing" not in message
 
 
 def test_hold_counts_agree_with_the_notebook():
     # puzzle 3 holds c_5 until step 59: c_59 = c_5 f_6 ... f_59, 54 factors; puzzle 1: f_6 ... f_55, 50
-    assert gx.ASK_STEP - 1 - gx.STORE_STEP == 54 and L.HOLD_STEPS == 50
+    assert P.ASK_STEP - 1 - gx.STORE_STEP == 54 and P.HOLD_STEPS == 50
     if not NOTEBOOK.exists():
         pytest.skip("notebook not built")
     text = "\n".join("".join(c["source"]) for c in json.loads(NOTEBOOK.read_text())["cells"])
@@ -553,65 +528,307 @@ def test_hold_counts_agree_with_the_notebook():
     assert "`return explorer.values()`" in text and "check(name, explorer)" not in text
 
 
-# --- 04.lstm_step_backward: the common mistakes, located ---------------------------------------------
+# --- the mistakes the array checks recognise: each by its own sentence ---------------------------------
 
 
-def _backward(**change):
-    return lambda dh, dc, cache: L._backward_variant(dh, dc, cache, **change)
-
-
-@pytest.mark.parametrize("change, phrase", [
-    ({"candidate_prime": "sigmoid"}, "g_t (1 - g_t) is the sigmoid's"),
-    ({"squash_prime_of_c": True}, "not 1 - c_t^2"),
-    ({"blocks": "ifog"}, "you stacked da in the order i, f, o, g"),
-    ({"blocks": "gfio"}, "you stacked da in the order g, f, i, o"),
-    ({"bias_reduce": "mean"}, 'grads["b"] is the batch mean of da'),
-])
-def test_lstm_step_backward_names_the_common_errors(change, phrase):
-    result = check("04.lstm_step_backward", _backward(**change))
-    assert result.status == "wrong" and phrase in result.message, result.message
-    assert "(the outputs before it" not in result.message
-
-
-def _with_local_rule(gate, rule):
-    """The reference backward, with one gate's local derivative replaced by ``rule(gate value)``."""
+def _with_dict_grads(flat):
+    """A step backward returning (dx_t, dh_prev, dc_prev, grads), built from a flat known mistake."""
     def backward(dh, dc, cache):
-        i, f, g, o = cache["i"], cache["f"], cache["g"], cache["o"]
-        tanh_c = np.tanh(cache["c_t"])
-        dcell = dc + dh * o * (1 - tanh_c**2)
-        local = {"i": i * (1 - i), "f": f * (1 - f), "g": 1 - g**2, "o": o * (1 - o)}
-        local[gate] = rule(cache[gate])
-        upstream = {"i": dcell * g, "f": dcell * cache["c_prev"], "g": dcell * i, "o": dh * tanh_c}
-        da = np.concatenate([upstream[k] * local[k] for k in "ifgo"], axis=1)
-        grads = {"W_x": da.T @ cache["x_t"], "W_h": da.T @ cache["h_prev"], "b": da.sum(axis=0)}
-        return da @ cache["W_x"], da @ cache["W_h"], dcell * f, grads
+        dx, dh_prev, dc_prev, dW_x, dW_h, db = flat(dh, dc, cache)
+        return dx, dh_prev, dc_prev, {"W_x": dW_x, "W_h": dW_h, "b": db}
     return backward
 
 
-@pytest.mark.parametrize("gate, name", [("i", "the input gate i"), ("f", "the forget gate f"),
-                                        ("g", "the candidate g"), ("o", "the output gate o")])
-def test_lstm_step_backward_names_the_gate_whose_block_is_wrong(gate, name):
-    result = check("04.lstm_step_backward", _with_local_rule(gate, lambda s: 1 - s**2 if gate != "g" else s))
-    assert result.status == "wrong", result.message
-    assert f"wrong in the block of {name} (the other blocks are right)" in result.message, result.message
-    assert L._GATE_RULES[gate][1] in result.message
+MISTAKE_LISTS = {"04.lstm_step": (L._STEP_MISTAKES, None), "04.lstm_forward": (L._FORWARD_MISTAKES, None),
+                 "04.lstm_step_backward": (L._STEP_BACKWARD_MISTAKES, _with_dict_grads),
+                 "04.lstm_backward": (L._BACKWARD_MISTAKES, None)}
+EVERY_MISTAKE = [(name, k) for name, (mistakes, _) in MISTAKE_LISTS.items() for k in range(len(mistakes))]
 
 
-def test_lstm_step_backward_says_dc_is_wrong_when_i_f_g_are_and_o_is_not():
-    def dc_doubled(dh, dc, cache):
-        return L.lstm_step_backward(dh, 2 * dc, cache)       # the cell gradient from step t+1 counted twice
+@pytest.mark.parametrize("name, k", EVERY_MISTAKE)
+def test_every_known_mistake_is_recognised_by_its_own_sentence(name, k):
+    mistakes, wrap = MISTAKE_LISTS[name]
+    mistake = mistakes[k]
+    answer = wrap(mistake.compute) if wrap else mistake.compute
+    result = check(name, answer)
+    assert result.status == "wrong" and result.message == mistake.explanation, (result.message, mistake.explanation)
 
-    message = check("04.lstm_step_backward", dc_doubled).message
-    assert "wrong in the blocks of i, f and g" in message and "dc is wrong" in message, message
+
+def test_the_mistake_sentences_are_all_different():
+    for name, (mistakes, _) in MISTAKE_LISTS.items():
+        sentences = [m.explanation for m in mistakes]
+        assert len(set(sentences)) == len(sentences), name
 
 
-def test_lstm_step_backward_says_which_product_with_da_is_wrong():
-    def dx_from_w_h(dh, dc, cache):
-        dx, dh_prev, dc_prev, grads = L.lstm_step_backward(dh, dc, cache)
-        return -dx, dh_prev, dc_prev, grads
+@pytest.mark.parametrize("name, phrase", [
+    ("04.lstm_forward", "Olah's blog post"), ("04.lstm_forward", "CS231n's"), ("04.lstm_forward", "TensorFlow 1's"),
+    ("04.lstm_forward", "1997 LSTM"), ("04.lstm_forward", "c_t = f_t * c_{t-1} + i_t leaves out the candidate"),
+    ("04.lstm_forward", "h_t = o_t * c_t leaves out the tanh"), ("04.lstm_forward", "reads the input of step 0"),
+    ("04.lstm_forward", "the bias b is missing"),
+    ("04.lstm_backward", "through h:"), ("04.lstm_backward", "along the cell:"),
+    ("04.lstm_backward", "wrong sign"), ("04.lstm_backward", "add every step's share (+=) instead of assigning"),
+    ("04.lstm_backward", "uses h_t where h_{t-1} belongs"), ("04.lstm_backward", "input of step 0 at every step"),
+    ("04.lstm_backward", "the bias b is missing"), ("04.lstm_backward", "1997 LSTM"),
+    ("04.lstm_backward", "CS231n's"),
+])
+def test_the_mistakes_the_issue_names_are_each_in_a_list(name, phrase):
+    mistakes, _ = MISTAKE_LISTS[name]
+    assert any(phrase in m.explanation for m in mistakes), phrase
 
-    message = check("04.lstm_step_backward", dx_from_w_h).message
-    assert message.startswith("da is right") and "dx_t = da @ W_x" in message and "dh_prev" not in message
+
+def test_the_step_mistakes_of_before_are_still_recognised():
+    step = " ".join(m.explanation for m in L._STEP_MISTAKES)
+    for phrase in ("[h_{t-1}, x_t]", "forgets everything", "without the tanh", "candidate g_t uses tanh",
+                   "gates i_t, f_t, o_t use the sigmoid", "order i, f, o, g", "order i, g, f, o", "swapped"):
+        assert phrase in step, phrase
+    backward = " ".join(m.explanation for m in L._STEP_BACKWARD_MISTAKES)
+    for phrase in ("reaches the loss two ways", "dc_prev should be dc * f_t", "dc * c_{t-1}", "dh_t * tanh(c_t)",
+                   "not 1 - c_t^2", "g_t (1 - g_t) is the sigmoid's", "batch mean of da",
+                   "you stacked da in the order i, f, o, g", "you stacked da in the order g, f, i, o"):
+        assert phrase in backward, phrase
+
+
+def test_model_mistakes_in_the_backward_are_the_exact_gradients_of_that_model():
+    rng = np.random.default_rng(5)
+    x, h0, c0, W_x, W_h, b = L._sequence(rng, 3, 2, 2, 3)
+    weights = rng.normal(size=(3, 2, 3))
+    for _, change in L._SEQUENCE_MODEL_MISTAKES:
+        forward = L._forward_variant(**change)
+        arrays = {"x": x, "h0": h0, "c0": c0, "W_x": W_x, "W_h": W_h, "b": b}
+        grads = dict(zip(arrays, L._backward_variant(weights, *arrays.values(), **change)))
+        if change == {"bias": False}:
+            del grads["b"]          # that model has no bias; the learner's db is still the sum of da
+
+        def loss(p):
+            return float(np.sum(weights * forward(p["x"], p["h0"], p["c0"], p["W_x"], p["W_h"], p["b"])[0]))
+
+        for name, error in gradcheck(loss, {k: v.copy() for k, v in arrays.items()}, grads).items():
+            assert error < 1e-7, (change, name, error)
+
+
+# --- 04.lstm_forward and 04.lstm_backward: the reference, and what the learner sees ---------------------
+
+
+@pytest.mark.parametrize("T, B, D, H", [(5, 3, 2, 4), (1, 1, 1, 1), (7, 2, 6, 3)])
+def test_reference_solutions_match_the_package(T, B, D, H):
+    rng = np.random.default_rng(T)
+    args = L._sequence(rng, T, B, D, H)
+    dh = rng.normal(size=(T, B, H))
+    for ours, package in zip(L.lstm_forward(*args), L.package_lstm_forward(*args)):
+        np.testing.assert_allclose(ours, package, rtol=1e-12, atol=1e-12)
+    for ours, package in zip(L.lstm_backward(dh, *args), L.package_lstm_backward(dh, *args)):
+        np.testing.assert_allclose(ours, package, rtol=1e-10, atol=1e-12)
+
+
+def test_reference_solutions_keep_float32():
+    rng = np.random.default_rng(1)
+    args = tuple(a.astype(np.float32) for a in L._sequence(rng, 4, 3, 2, 5))
+    dh = rng.normal(size=(4, 3, 5)).astype(np.float32)
+    assert all(out.dtype == np.float32 for out in L.lstm_forward(*args))
+    assert all(out.dtype == np.float32 for out in L.lstm_backward(dh, *args))
+    h, c = L.lstm_forward(*args)
+    h64, c64 = L.lstm_forward(*(a.astype(np.float64) for a in args))
+    np.testing.assert_allclose(h, h64, atol=1e-5)
+
+
+def test_reference_backward_of_the_sequence_matches_finite_differences():
+    rng = np.random.default_rng(2)
+    arrays = dict(zip(("x", "h0", "c0", "W_x", "W_h", "b"), L._sequence(rng, 4, 2, 3, 2)))
+    weights = rng.normal(size=(4, 2, 2))
+    grads = dict(zip(arrays, L.lstm_backward(weights, *arrays.values())))
+
+    def loss(p):
+        return float(np.sum(weights * L.lstm_forward(*p.values())[0]))
+
+    assert max(gradcheck(loss, arrays, grads).values()) < 1e-8
+
+
+def test_the_cases_have_all_four_sizes_different():
+    for T, B, D, H in L.SEQUENCE_SIZES:
+        assert len({T, B, D, H}) == 4
+    assert len(L.SEQUENCE_SIZES) >= 2 and len(set(L.SEQUENCE_SIZES)) == len(L.SEQUENCE_SIZES)
+    for B, D, H in L.STEP_SIZES:
+        assert len({B, D, H}) == 3
+
+
+def test_a_right_backward_gets_its_own_gradient_check_in_the_praise():
+    for name, solution in (("04.lstm_backward", L.lstm_backward), ("04.lstm_step_backward", L.lstm_step_backward)):
+        result = check(name, solution)
+        assert result.passed, result.message
+        assert "Gradient check of your function: largest relative error" in result.message
+        assert "trust it" in result.message
+
+
+def test_a_wrong_backward_is_named_before_any_gradient_check():
+    result = check("04.lstm_backward", lambda *args: L._backward_variant(*args, carry_dc=False))
+    assert result.status == "wrong" and "Gradient check" not in result.message
+
+
+def test_the_right_numbers_as_lists_count_as_right():
+    assert check("04.lstm_forward", lambda *a: tuple(v.tolist() for v in L.lstm_forward(*a))).passed
+    assert check("04.lstm_backward", lambda *a: [v.tolist() for v in L.lstm_backward(*a)]).passed
+
+
+def _shifted(fn, k, delta):
+    def answer(*args):
+        out = list(fn(*args))
+        out[k] = out[k] + delta
+        return tuple(out)
+    return answer
+
+
+def test_an_unknown_slip_names_the_wrong_outputs_and_the_right_ones():
+    message = check("04.lstm_backward", _shifted(L.lstm_backward, 4, 0.01)).message
+    assert message.startswith("dW_h is off (relative error") and "dx, dh0, dc0, dW_x, db are right" in message
+    message = check("04.lstm_forward", _shifted(L.lstm_forward, 0, 0.01)).message
+    assert message.startswith("h is off") and "c is right" in message
+
+
+def _placeholder_dots(x, h0, c0, W_x, W_h, b):
+    ...
+
+
+def _raises(*args):
+    raise KeyError("W")
+
+
+def _modifies_x(x, h0, c0, W_x, W_h, b):
+    x *= 2
+    return L.lstm_forward(x, h0, c0, W_x, W_h, b)
+
+
+def _modifies_dh(dh, *args):
+    dh[:] = 0
+    return L.lstm_backward(dh, *args)
+
+
+BAD_FORWARDS = [
+    (_raises, "your function raised KeyError: 'W'"),
+    (lambda *a: None, "returned None"),
+    (lambda *a: L.lstm_forward(*a)[0], "should return 2 arrays, in this order: h, c"),
+    (lambda *a: tuple(v[-1] for v in L.lstm_forward(*a)), "h has shape"),
+    (lambda *a: tuple(v.astype(np.float32) for v in L.lstm_forward(*a)), "h has dtype float32, expected float64"),
+    (lambda *a: (L.lstm_forward(*a)[0] * np.nan, L.lstm_forward(*a)[1]), "h contains NaN"),
+    (lambda *a: (L.lstm_forward(*a)[0], L.lstm_forward(*a)[1] / 0.0), "c contains infinity"),
+    (_modifies_x, "changed its argument `x` in place"),
+    (lambda *a: "h, c", "should return 2 arrays"),
+]
+
+
+@pytest.mark.parametrize("answer, phrase", BAD_FORWARDS)
+def test_a_bad_forward_gets_one_line_and_never_a_traceback(answer, phrase):
+    result = check("04.lstm_forward", answer)
+    assert result.status == "wrong" and phrase in result.message, result.message
+    assert "\n" not in result.message and "Traceback" not in result.message
+
+
+BAD_BACKWARDS = [
+    (_raises, "your function raised KeyError: 'W'"),
+    (lambda *a: None, "returned None"),
+    (lambda *a: L.lstm_backward(*a)[:5], "should return 6 arrays, in this order: dx, dh0, dc0, dW_x, dW_h, db"),
+    (lambda *a: (*L.lstm_backward(*a)[:3], L.lstm_backward(*a)[3].T, *L.lstm_backward(*a)[4:]),
+     "dW_x has shape"),
+    (lambda *a: tuple(v * np.inf for v in L.lstm_backward(*a)), "contains"),
+    (_modifies_dh, "changed its argument `dh` in place"),
+]
+
+
+@pytest.mark.parametrize("answer, phrase", BAD_BACKWARDS)
+def test_a_bad_backward_gets_one_line_and_never_a_traceback(answer, phrase):
+    result = check("04.lstm_backward", answer)
+    assert result.status == "wrong" and phrase in result.message, result.message
+    assert "\n" not in result.message
+
+
+def test_bad_step_answers_get_one_line():
+    def modifies_cache(dh, dc, cache):
+        cache["i"][:] = 0
+        return L.lstm_step_backward(dh, dc, cache)
+
+    assert "changed its argument `cache` in place" in check("04.lstm_step_backward", modifies_cache).message
+    assert "raised KeyError" in check("04.lstm_step_backward", _raises).message
+    assert "raised KeyError" in check("04.lstm_step", _raises).message
+    assert "returned None" in check("04.lstm_step", lambda *a: None).message
+
+
+def test_the_learners_own_arrays_are_left_as_they_were():
+    args = L._forward_cases()[0]
+    kept = [a.copy() for a in args]
+    check("04.lstm_forward", _modifies_x)
+    for before, after in zip(kept, args):
+        np.testing.assert_array_equal(before, after)
+
+
+@pytest.mark.parametrize("name", ["04.lstm_forward", "04.lstm_backward", "04.lstm_step", "04.lstm_step_backward"])
+def test_a_body_of_dots_is_not_attempted(name):
+    assert check(name, _placeholder_dots).status == "not attempted"
+
+
+def test_the_lesson_goes_on_with_yours_only_when_it_passes():
+    def not_yet(x, h0, c0, W_x, W_h, b):
+        raise NotImplementedError
+
+    function, used = learner_or_reference("04.lstm_forward", not_yet, L.package_lstm_forward, "the package's")
+    assert function is L.package_lstm_forward and used.startswith("the package's")
+    function, _ = learner_or_reference("04.lstm_forward", L._forward_variant(bias=False), L.package_lstm_forward)
+    assert function is L.package_lstm_forward
+    function, used = learner_or_reference("04.lstm_backward", L.lstm_backward, L.package_lstm_backward)
+    assert function is L.lstm_backward and "your lstm_backward" in used
+
+
+# --- puzzle 3 must be solved with the forget gate ---------------------------------------------------------
+
+CANCEL_THROUGH_THE_INPUT_GATE = {"i_bias": 10.0, "g_wx": 10.0, "f_bias": 10.0, "o_bias": 10.0}
+
+
+def test_erasing_by_writing_minus_c_through_the_input_gate_is_rejected_by_the_check():
+    run = gx.run_unit(CANCEL_THROUGH_THE_INPUT_GATE, "store, then ask")
+    assert abs(run["c"][P.ASK_STEP:]).max() < 0.1 * run["c"][gx.STORE_STEP]    # the cell is empty after all
+    assert run["f"][P.ASK_STEP] > 0.99                                           # but the forget gate kept it
+    result = check("04.puzzle_forget_on_request", CANCEL_THROUGH_THE_INPUT_GATE)
+    assert result.status == "wrong"
+    assert "writing -c through the input gate, not by the forget gate" in result.message, result.message
+    assert "erase with the forget gate" in result.message
+
+
+def test_erasing_by_writing_minus_c_through_the_input_gate_is_not_solved_in_the_explorer():
+    ex = GateExplorer()
+    ex.puzzle.value = next(label for label, (name, _) in gx.PUZZLES.items() if name == "04.puzzle_forget_on_request")
+    ex.set_values(CANCEL_THROUGH_THE_INPUT_GATE)
+    assert "Not yet." in ex.puzzle_status.value and "Solved." not in ex.puzzle_status.value
+    assert "writing -c through the input gate" in ex.puzzle_status.value
+    ex.set_values(FORGET_ON_REQUEST)
+    assert "Solved." in ex.puzzle_status.value
+
+
+def test_a_forget_gate_that_only_half_erases_with_the_input_gate_doing_the_rest_is_rejected():
+    half = {**CANCEL_THROUGH_THE_INPUT_GATE, "f_wx": 10.0, "f_bias": 10.0, "g_wx": 5.0}   # f = 0.5 at x = -1
+    run = gx.run_unit(half, "store, then ask")
+    assert run["f"][P.ASK_STEP] == pytest.approx(0.5)
+    message = check("04.puzzle_forget_on_request", half).message
+    assert "not by the forget gate" in message or "does not erase" in message, message
+
+
+# --- the puzzles are data, read by the checks and the explorer, which do not import each other -----------
+
+
+def test_the_checks_and_the_explorer_read_the_same_puzzles():
+    assert [name for name, _ in gx.PUZZLES.values()] == list(P.PUZZLES)
+    for label, (name, sequence) in gx.PUZZLES.items():
+        puzzle = P.PUZZLES[name]
+        assert (puzzle.label, puzzle.sequence) == (label, sequence)
+        assert solution_markdown(name).count(f"def {puzzle.answer_function}():") == 1
+
+
+@pytest.mark.parametrize("module, other", [("rnn_course.widgets.gate_explorer", "rnn_course.exercises.lesson04"),
+                                           ("rnn_course.exercises.lesson04", "rnn_course.widgets.gate_explorer")])
+def test_lesson04_and_the_gate_explorer_do_not_import_each_other(module, other):
+    import subprocess
+    import sys
+
+    code = f"import sys, {module}; print({other!r} in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "False"
 
 
 # --- the explorer: puzzles and presets agree, and nothing raises ----------------------------------------
@@ -625,7 +842,7 @@ def test_a_preset_keeps_the_puzzles_input_so_the_status_matches_the_figure(capsy
         for preset in gx.PRESETS:
             ex.presets[preset].click()
             assert ex.sequence.value == sequence, (label, preset)
-            assert ex.values() == {k: float(gx.PRESETS[preset][1].get(k, 0.0)) for k in gx.SLIDER_NAMES}
+            assert ex.values() == {k: float(gx.PRESETS[preset][1].get(k, 0.0)) for k in P.SLIDER_NAMES}
             assert_plotted(ex, gx.PRESETS[preset][1], sequence)        # the figure shows the puzzle's input
             message = check(name, ex).message                            # and the status says what check says
             status = ex.puzzle_status.value
@@ -644,9 +861,9 @@ def test_the_solved_line_says_what_the_notebook_says():
     ex = GateExplorer()
     for label, (name, _) in gx.PUZZLES.items():
         ex.puzzle.value = label
-        ex.set_values({"04.puzzle_remember_first": L.REMEMBER_FIRST, "04.puzzle_read_on_request": L.READ_ON_REQUEST,
-                       "04.puzzle_forget_on_request": L.FORGET_ON_REQUEST}[name])
-        function = L.ANSWER_FUNCTIONS[name]
+        ex.set_values({"04.puzzle_remember_first": REMEMBER_FIRST, "04.puzzle_read_on_request": READ_ON_REQUEST,
+                       "04.puzzle_forget_on_request": FORGET_ON_REQUEST}[name])
+        function = P.PUZZLES[name].answer_function
         assert "Solved." in ex.puzzle_status.value
         assert f"<code>{function}()</code> <code>return explorer.values()</code>" in ex.puzzle_status.value
         assert f"check(\"{name}\", {function})" in ex.puzzle_status.value
@@ -714,25 +931,6 @@ def test_the_o_t_label_sits_clear_of_its_arrow():
         plt.close(fig)
 
 
-def test_gradient_by_lag_figure_draws_the_curves_it_is_given():
-    from rnn_course.plots import gradient_by_lag_figure
-
-    lags = np.arange(20)
-    rnn_curve, lstm_curves = 0.5 ** lags, {0.0: 0.6 ** lags, 1.0: 0.9 ** lags}
-    cell_path = {0.0: sigmoid(0.0) ** lags}
-    fig = gradient_by_lag_figure(lags, rnn_curve, lstm_curves, cell_path)
-    try:
-        ax = fig.axes[0]
-        assert ax.get_yscale() == "log" and len(ax.lines) == 4
-        np.testing.assert_allclose(ax.lines[0].get_ydata(), rnn_curve)
-        np.testing.assert_allclose(ax.lines[2].get_ydata(), lstm_curves[1.0])
-        assert ax.lines[1].get_color() == ax.lines[3].get_color() and ax.lines[3].get_linestyle() == ":"
-        labels = [t.get_text() for t in ax.get_legend().get_texts()]
-        assert labels[:3] == ["tanh RNN", "LSTM, forget bias 0", "LSTM, forget bias 1"]
-    finally:
-        plt.close(fig)
-
-
 def test_the_explorer_displays_as_its_widget_with_a_readable_offline_text():
     from rnn_course.widgets.gate_explorer import GateExplorer
     from rnn_course.widgets.live import OFFLINE_TEXT
@@ -740,3 +938,46 @@ def test_the_explorer_displays_as_its_widget_with_a_readable_offline_text():
     bundle = explorer._repr_mimebundle_()
     assert bundle["application/vnd.jupyter.widget-view+json"]["model_id"] == explorer.widget.model_id
     assert bundle["text/plain"] == OFFLINE_TEXT
+
+
+def _notebook_cells():
+    return [("".join(c["source"]), c) for c in json.loads(NOTEBOOK.read_text())["cells"]]
+
+
+def test_no_answer_stands_before_its_exercise():
+    if not NOTEBOOK.exists():
+        pytest.skip("notebook not built")
+    cells = _notebook_cells()
+    sources = [s for s, _ in cells]
+    forward_at = next(k for k, s in enumerate(sources) if s.startswith("def lstm_forward("))
+    backward_at = next(k for k, s in enumerate(sources) if s.startswith("def lstm_backward("))
+    before_forward = [s for s, c in cells[:forward_at] if c["cell_type"] == "code"]
+    before_backward = [s for s, c in cells[:backward_at] if c["cell_type"] == "code"]
+    assert not any("for t in range(T)" in s and "lstm_step(" in s for s in before_forward)
+    assert not any("reversed(range(" in s for s in before_backward), "a backward loop through time before exercise 4"
+    assert not any("def lstm_bptt" in s for s in sources)
+    # the worked examples use sizes other than the checks'
+    sizes_of_worked_step = (2, 3, 5)
+    assert sizes_of_worked_step not in L.STEP_SIZES and "B, D, H = 2, 3, 5" in "\n".join(before_forward)
+    assert (7, 2, 3, 4) not in L.SEQUENCE_SIZES and "T, B, D, H = 7, 2, 3, 4" in "\n".join(sources)
+
+
+def test_the_stored_outputs_show_the_fallback_to_the_package():
+    if not NOTEBOOK.exists():
+        pytest.skip("notebook not built")
+    texts = ["".join(o.get("text", "")) for _, c in _notebook_cells() if c["cell_type"] == "code"
+             for o in c.get("outputs", [])]
+    assert ("Forward pass below: the package's lstm.forward, since yours does not pass 04.lstm_forward yet.\n"
+            "Backward pass below: the package's lstm.backward, since yours does not pass 04.lstm_backward yet.\n"
+            ) in texts
+    sources = [s for s, _ in _notebook_cells()]
+    for name in ("lstm_forward", "lstm_backward"):
+        assert f"def {name}(x" in "".join(sources) or f"def {name}(dh" in "".join(sources)
+        assert any(s.startswith(f"def {name}(") and s.rstrip().endswith("raise NotImplementedError") for s in sources)
+
+
+def test_the_instructor_guide_counts_the_mistakes_the_checks_know():
+    guide = (Path(__file__).resolve().parents[1] / "docs" / "instructor-guide.md").read_text()
+    lesson4 = guide[guide.index("### Lesson 4"):guide.index("### Lesson 5")]
+    count = sum(len(mistakes) for mistakes, _ in MISTAKE_LISTS.values())
+    assert f"lesson 4's checks recognise {count} this way" in " ".join(lesson4.split())

@@ -378,6 +378,15 @@ def in_place(params, context, n_ahead):
     return out
 
 
+def batch_major(params, context, n_ahead):
+    window, values, out = len(context), list(context), []
+    for _ in range(n_ahead):
+        y, _ = model.forward(params, np.array(values[-window:])[None, :, None], readout="last")   # (1, window, 1)
+        out.append(y[-1, 0])
+        values.append(y[-1, 0])
+    return np.array(out)
+
+
 def skips_the_first(params, context, n_ahead):
     return forecast(params, context, n_ahead + 1)[1:]
 
@@ -396,7 +405,8 @@ def noisy(params, context, n_ahead):
     (no_feedback, "same number"),
     (growing, "window grows"),
     (feeds_back_the_observation, "Append the model's prediction instead"),
-    (in_place, "changed the context"),
+    (in_place, "changed its argument `context` in place"),
+    (batch_major, "time-major"),
     (skips_the_first, "first forecast"),
     (whole_series, "shape"),
     (noisy, "expected"),

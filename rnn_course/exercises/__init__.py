@@ -6,6 +6,6 @@ In a notebook::
     check("01.stable_sigmoid", stable_sigmoid)
 """
 
-from .core import CheckResult, Mistake, all_exercises, check, solution, solution_markdown
+from .core import CheckResult, Mistake, all_exercises, check, learner_or_reference, solution, solution_markdown
 
-__all__ = ["CheckResult", "Mistake", "all_exercises", "check", "solution", "solution_markdown"]
+__all__ = ["CheckResult", "Mistake", "all_exercises", "check", "learner_or_reference", "solution", "solution_markdown"]

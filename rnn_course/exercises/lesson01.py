@@ -1,7 +1,7 @@
-"""Lesson 1 exercises: a stable sigmoid, the forward pass of a layer, XOR by hand.
+"""Lesson 1 exercises: a stable sigmoid, the forward and backward pass of a layer, XOR by hand.
 
-Each checker runs the learner's function on small inputs, compares it with the reference
-solution and, when they differ, tries the usual mistakes one by one to say which was made.
+Each usual mistake is a short function computing the wrong answer, with the sentence that
+explains it; the one matcher of :mod:`.core` compares the learner's result with each.
 """
 
 from __future__ import annotations
@@ -10,7 +10,17 @@ import numpy as np
 
 from .. import mlp
 from ..activations import sigmoid
-from .core import Mistake, attempt, exercise, require_array
+from .core import (
+    KnownMistake,
+    Mistake,
+    attempt,
+    compare_exercise,
+    exercise,
+    known_mistake,
+    learner_gradcheck,
+    match_mistake,
+    require_array,
+)
 
 # --- 01.stable_sigmoid ------------------------------------------------------------------
 
@@ -42,6 +52,13 @@ def _matches(got, expected, tol=1e-6) -> bool:
     return got.shape == expected.shape and bool(np.allclose(got, expected, rtol=tol, atol=tol))
 
 
+SIGMOID_MISTAKES = [
+    KnownMistake(np.tanh, "that is tanh, whose range is (-1, 1). The sigmoid is 1 / (1 + e^(-z)), range (0, 1)."),
+    KnownMistake(lambda z: sigmoid(-z), "the sign of z is flipped: you computed 1 / (1 + e^z), which falls as z "
+                                        "grows. The sigmoid rises: sigmoid(2) is about 0.88."),
+]
+
+
 @exercise("01.stable_sigmoid", "A sigmoid that never overflows", solution=stable_sigmoid)
 def _check_stable_sigmoid(answer):
     z = np.array([[-2.0, -0.5, 0.0], [0.5, 2.0, 5.0]])
@@ -57,11 +74,9 @@ def _check_stable_sigmoid(answer):
     got = require_array(got, z.shape, "stable_sigmoid(z) for z of shape (2, 3)")
     expected = sigmoid(z)
     if not _matches(got, expected):
-        if _matches(got, np.tanh(z)):
-            raise Mistake("that is tanh, whose range is (-1, 1). The sigmoid is 1 / (1 + e^(-z)), range (0, 1).")
-        if _matches(got, sigmoid(-z)):
-            raise Mistake("the sign of z is flipped: you computed 1 / (1 + e^z), which falls as z grows. "
-                          "The sigmoid rises: sigmoid(2) is about 0.88.")
+        named = match_mistake(got, (z,), SIGMOID_MISTAKES)
+        if named:
+            raise Mistake(named)
         wrong = np.flatnonzero(~np.isclose(got, expected, rtol=1e-6, atol=1e-6))
         zs, gs, es = z.ravel()[wrong], np.asarray(got, float).ravel()[wrong], expected.ravel()[wrong]
         where = ("only for negative z: check the branch for z < 0" if np.all(zs < 0) else
@@ -79,8 +94,8 @@ def _check_stable_sigmoid(answer):
                       "z < 0) are then safe. Careful: np.where(cond, a, b) computes a and b for every element, "
                       "so a branch that overflows still overflows where it is not picked.")
     if got is not None and np.asarray(got).shape == extreme.shape and np.isnan(np.asarray(got, float)).any():
-        raise Mistake("your function returns NaN for large |z|: e^1000 / (1 + e^1000) is inf / inf. "
-                      "Only ever exponentiate a number <= 0, e.g. e = exp(-|z|).")
+        raise Mistake("your function returns NaN for large |z|: e^1000 / (1 + e^1000) is inf / inf. Only ever "
+                      "exponentiate a number <= 0, e.g. e = exp(-|z|).")
     got = require_array(got, extreme.shape, "stable_sigmoid(z) for z of shape (5,)")
     if not np.array_equal(extreme, before):
         raise Mistake("your function changed its input array in place; compute into a new array instead.")
@@ -98,46 +113,37 @@ def dense_forward(X, W, b):
     return np.tanh(X @ W.T + b)
 
 
-def _layer_case(N: int, seed: int):
+def _layer_case(N: int, D: int, H: int, seed: int):
     rng = np.random.default_rng(seed)
-    X = rng.normal(size=(N, 3))
-    W = rng.normal(size=(4, 3)) * 0.7
-    b = np.array([0.5, -1.0, 0.25, 1.5])
-    return X, W, b
+    return rng.normal(size=(N, D)), rng.normal(size=(H, D)) * 0.7, rng.uniform(-1.5, 1.5, size=H)
 
 
-@exercise("01.dense_forward", "The forward pass of a tanh layer", solution=dense_forward)
-def _check_dense_forward(answer):
-    for N in (5, 1):
-        X, W, b = _layer_case(N, seed=N)
-        try:
-            got = attempt(answer, X.copy(), W.copy(), b.copy())
-        except Mistake as err:
-            raise Mistake(f"{str(err).rstrip('.')}. With X of shape (N, D) = {X.shape} and W of shape "
-                          f"(H, D) = {W.shape} (one row per neuron), the weighted sums are X @ W.T, of shape "
-                          f"(N, H) = ({N}, 4).") from None
-        if got is not None and np.asarray(got).shape == (4, N) and N != 4:
-            raise Mistake(f"your result has shape (H, N) = (4, {N}): it is transposed. Each row should be "
-                          f"one example, so compute X @ W.T + b, of shape (N, H) = ({N}, 4).")
-        got = require_array(got, (N, 4), f"dense_forward(X, W, b) for X {X.shape}, W {W.shape}, b {b.shape}")
-        S = X @ W.T
-        if _matches(got, np.tanh(S + b)):
-            continue
-        if _matches(got, np.tanh(S)):
-            raise Mistake("you forgot the bias: the result equals tanh(X @ W.T). Add b before the activation.")
-        if _matches(got, np.tanh(S) + b):
-            raise Mistake("you added b after tanh; the bias belongs inside: tanh(X @ W.T + b).")
-        if _matches(got, np.tanh(S - b)):
-            raise Mistake("you subtracted the bias; the layer computes tanh(X @ W.T + b).")
-        if _matches(got, S + b):
-            raise Mistake("you forgot the activation: the result equals X @ W.T + b. Apply np.tanh to it.")
-        if _matches(got, sigmoid(S + b)):
-            raise Mistake("you used the sigmoid; this layer uses tanh (range (-1, 1)): np.tanh(X @ W.T + b).")
-        if _matches(got, np.maximum(S + b, 0)):
-            raise Mistake("you used ReLU; this layer uses tanh: np.tanh(X @ W.T + b).")
-        raise Mistake(f"the values differ from tanh(X @ W.T + b); for the first example and first neuron "
-                      f"expected {np.tanh(S + b)[0, 0]:.3g}, got {got[0, 0]:.3g}.")
-    return "tanh(X @ W.T + b) with the right shape (N, H), for a batch and for a single example."
+def _z(X, W, b):
+    return X @ W.T + b
+
+
+DENSE_FORWARD_MISTAKES = [
+    known_mistake("you forgot the bias: the result equals tanh(X @ W.T). Add b before the activation.")(
+        lambda X, W, b: np.tanh(X @ W.T)),
+    known_mistake("you added b after tanh; the bias belongs inside: tanh(X @ W.T + b).")(
+        lambda X, W, b: np.tanh(X @ W.T) + b),
+    known_mistake("you subtracted the bias; the layer computes tanh(X @ W.T + b).")(
+        lambda X, W, b: np.tanh(X @ W.T - b)),
+    known_mistake("you forgot the activation: the result equals X @ W.T + b. Apply np.tanh to it.")(_z),
+    known_mistake("you used the sigmoid; this layer uses tanh (range (-1, 1)).")(lambda *a: sigmoid(_z(*a))),
+    known_mistake("you used ReLU; this layer uses tanh.")(lambda *a: np.maximum(_z(*a), 0)),
+    known_mistake("your result has shape (H, N): it is transposed. Each row should be one example, so the result is "
+                  "(N, H).")(lambda *a: np.tanh(_z(*a)).T),
+    known_mistake("your result is transposed and has no bias: tanh(W @ X.T) is (H, N); each row should be one "
+                  "example, (N, H), with b added inside the tanh.")(lambda X, W, b: np.tanh(W @ X.T)),
+]
+
+compare_exercise("01.dense_forward", "The forward pass of a tanh layer", solution=dense_forward,
+                 cases=lambda: [_layer_case(5, 3, 4, seed=5), _layer_case(1, 2, 6, seed=1)],
+                 mistakes=DENSE_FORWARD_MISTAKES,
+                 hint="Shapes: X (N, D), W (H, D) with one row per neuron, b (H,); the result is (N, H). For X @ W "
+                      "the inner sizes must agree: use X @ W.T, (N, D) @ (D, H).",
+                 praise="tanh(X @ W.T + b) with the right shape (N, H), for a batch and for a single example.")
 
 
 # --- 01.dense_backward ------------------------------------------------------------------
@@ -152,77 +158,69 @@ def dense_backward(dA, X, W, A):
     return dX, dW, db
 
 
-def _backward_case(seed: int):
-    rng = np.random.default_rng(seed)
-    X = rng.normal(size=(5, 3))
-    W = rng.normal(size=(4, 3)) * 0.7
-    b = np.array([0.5, -1.0, 0.25, 1.5])
-    A = np.tanh(X @ W.T + b)
-    dA = rng.normal(size=(5, 4))
-    return dA, X, W, A
+def _backward_case(seed: int, N: int = 5, D: int = 3, H: int = 4):
+    X, W, b = _layer_case(N, D, H, seed)
+    dA = np.random.default_rng(seed + 1).normal(size=(N, H))
+    return dA, X, W, np.tanh(X @ W.T + b)
 
 
-@exercise("01.dense_backward", "The backward pass of a tanh layer", solution=dense_backward)
-def _check_dense_backward(answer):
-    dA, X, W, A = _backward_case(seed=11)
-    try:
-        got = attempt(answer, dA.copy(), X.copy(), W.copy(), A.copy())
-    except Mistake as err:
-        raise Mistake(f"{str(err).rstrip('.')}. Shapes: dA and A (N, H) = {A.shape}, X (N, D) = {X.shape}, "
-                      f"W (H, D) = {W.shape}; dZ = dA * (1 - A**2) is (N, H), so dX = dZ @ W and "
-                      "dW = dZ.T @ X.") from None
-    if got is None:
-        raise Mistake("dense_backward returned None; did you forget to `return dX, dW, db`?")
-    if not isinstance(got, tuple | list) or len(got) != 3:
-        raise Mistake("dense_backward should return three arrays, in the order dX, dW, db.")
-    dX, dW, db = got
-    shapes = [None if g is None else np.shape(g) for g in got]
-    if shapes[0] == W.shape and shapes[1] == X.shape:
-        raise Mistake(f"the first two arrays are swapped: return dX (N, D) = {X.shape} first, then dW (H, D) = "
-                      f"{W.shape}, then db.")
-    dZ = dA * (1 - A**2)
-    wrong_derivatives = {
-        "you left out the tanh derivative: multiply dA by (1 - A**2) first, element by element": dA,
-        "you multiplied by (1 - A), not by tanh's derivative 1 - A**2": dA * (1 - A),
-        "you used the sigmoid's derivative A (1 - A); tanh's is 1 - A**2": dA * A * (1 - A),
-        "you multiplied by (1 - A)**2; tanh's derivative is 1 - A**2": dA * (1 - A) ** 2,
-    }
-    dW = np.asarray(dW) if dW is not None else None
-    if dW is not None and dW.shape == (3, 4):
-        raise Mistake("dW has shape (D, H) = (3, 4): it is transposed. Every gradient has the shape of its "
-                      "parameter, here W's (H, D) = (4, 3): dW = dZ.T @ X.")
-    dW = require_array(dW, W.shape, "dW")
-    if not _matches(dW, dZ.T @ X):
-        for message, wrong_dZ in wrong_derivatives.items():
-            if _matches(dW, wrong_dZ.T @ X):
-                raise Mistake(f"dW is off: {message}.")
-        if _matches(dW, dZ.T @ X / len(X)):
-            raise Mistake("dW is divided by N. The loss's own 1/N is already inside dA; here just sum over "
-                          "the examples: dW = dZ.T @ X.")
-        raise Mistake("dW differs from dZ.T @ X, where dZ = dA * (1 - A**2).")
-    db = np.asarray(db) if db is not None else None
-    if db is not None and db.shape == A.shape:
-        raise Mistake(f"db has shape (N, H) = {A.shape}, but b has shape (H,) = (4,). The same b is added to "
-                      "every example, so its gradient sums over them: db = dZ.sum(axis=0).")
-    if db is not None and db.shape == (len(X),):
-        raise Mistake(f"db has shape (N,) = ({len(X)},): you summed over the neurons (axis=1). Sum over the "
-                      "examples instead, axis 0: db = dZ.sum(axis=0), one number per neuron, like b.")
-    db = require_array(db, (4,), "db")
-    if not _matches(db, dZ.sum(axis=0)):
-        if _matches(db, dZ.mean(axis=0)):
-            raise Mistake("db is averaged over the examples; sum instead: db = dZ.sum(axis=0).")
-        if _matches(db, dA.sum(axis=0)):
-            raise Mistake("db is off: sum dZ = dA * (1 - A**2), not dA, over the examples.")
-        raise Mistake("db differs from dZ.sum(axis=0), where dZ = dA * (1 - A**2).")
-    dX = np.asarray(dX) if dX is not None else None
-    dX = require_array(dX, X.shape, "dX")
-    if not _matches(dX, dZ @ W):
-        for message, wrong_dZ in wrong_derivatives.items():
-            if _matches(dX, wrong_dZ @ W):
-                raise Mistake(f"dX is off: {message}.")
-        raise Mistake("dX differs from dZ @ W: each input x_d feeds every neuron h through W[h, d], so its "
-                      "gradient sums dZ[:, h] * W[h, d] over h.")
-    return "dX, dW and db all match, with the shapes of X, W and b."
+def _layer_back(dA, X, W, A, *, derivative=lambda A: 1 - A**2, dX_derivative=True, dW_mean=False, db="sum",
+                dW_T=False, swap=False, sign=1.0):
+    """A backward pass with the usual mistakes as switches."""
+    dZ = sign * dA * derivative(A)
+    dX = (dZ if dX_derivative else sign * dA) @ W
+    dW = (X.T @ dZ if dW_T else dZ.T @ X) / (len(X) if dW_mean else 1)
+    db = {"sum": dZ.sum(axis=0), "mean": dZ.mean(axis=0), "dA": dA.sum(axis=0), "rows": dZ,
+          "axis 1": dZ.sum(axis=1)}[db]
+    return (dW, dX, db) if swap else (dX, dW, db)
+
+
+def _lb(explanation, **switches):
+    return KnownMistake(lambda *args: _layer_back(*args, **switches), explanation)
+
+
+DENSE_BACKWARD_MISTAKES = [
+    _lb("you left out the tanh derivative: multiply dA by (1 - A**2) first, element by element.",
+        derivative=lambda A: 1.0),
+    _lb("you multiplied by (1 - A), not by tanh's derivative 1 - A**2.", derivative=lambda A: 1 - A),
+    _lb("you used the sigmoid's derivative A (1 - A); tanh's is 1 - A**2.", derivative=lambda A: A * (1 - A)),
+    _lb("you multiplied by (1 - A)**2; tanh's derivative is 1 - A**2.", derivative=lambda A: (1 - A) ** 2),
+    _lb("every gradient has the wrong sign: dZ = +dA * (1 - A**2).", sign=-1.0),
+    _lb("dW has shape (D, H): it is transposed. Every gradient has the shape of its parameter, here W's (H, D).",
+        dW_T=True),
+    _lb("dW is divided by N. The loss's own 1/N is already inside dA; here just sum over the examples.",
+        dW_mean=True),
+    _lb("db has shape (N, H), but b has shape (H,). The same b is added to every example, so its gradient sums over "
+        "them.", db="rows"),
+    _lb("db has shape (N,): you summed over the neurons (axis=1). Sum over the examples instead, axis 0: one number "
+        "per neuron, like b.", db="axis 1"),
+    _lb("db is averaged over the examples; sum instead.", db="mean"),
+    _lb("db is off: sum dZ = dA * (1 - A**2), not dA, over the examples.", db="dA"),
+    _lb("dX is off: it skips the tanh derivative. dX, like dW, starts from dZ = dA * (1 - A**2).",
+        dX_derivative=False),
+    _lb("the first two arrays are swapped: return dX (N, D) first, then dW (H, D), then db.", swap=True),
+]
+
+
+def _dense_gradcheck(answer) -> str:
+    _, X, W, _ = _backward_case(23, N=4, D=2, H=3)
+    b = np.array([0.3, -0.6, 0.9])
+    upstream = np.random.default_rng(24).normal(size=(4, 3))     # L = sum(upstream * A), so dL/dA = upstream
+
+    def grads(backward, p):
+        dX, dW, db = backward(upstream, p["X"], p["W"], dense_forward(p["X"], p["W"], p["b"]))
+        return {"X": dX, "W": dW, "b": db}
+
+    return learner_gradcheck(answer, lambda p: float(np.sum(upstream * dense_forward(p["X"], p["W"], p["b"]))),
+                             {"X": X, "W": W, "b": b}, grads)
+
+
+compare_exercise("01.dense_backward", "The backward pass of a tanh layer", solution=dense_backward,
+                 cases=lambda: [_backward_case(11), _backward_case(12, N=2, D=5, H=3)],
+                 mistakes=DENSE_BACKWARD_MISTAKES, outputs=("dX", "dW", "db"), after=_dense_gradcheck,
+                 hint="Shapes: dA and A (N, H), X (N, D), W (H, D); each gradient has the shape of what it is for: dX "
+                      "(N, D), dW (H, D), db (H,).",
+                 praise="dX, dW and db all match, with the shapes of X, W and b.")
 
 
 # --- 01.xor_by_hand ---------------------------------------------------------------------

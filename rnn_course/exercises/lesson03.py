@@ -1,14 +1,15 @@
 """Lesson 3 exercises: one step's Jacobian, predicting vanishing gradients, gradient-norm clipping.
 
-Each checker runs the learner's function on small inputs, compares it with the reference
-solution and, when they differ, tries the usual mistakes one by one to say which was made.
+Each usual mistake is a short function computing the wrong answer, with the sentence that explains
+it (see :mod:`.core`); the yes/no prediction and the clipping keep custom checkers that run the
+same kind of list.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from .core import Mistake, attempt, exercise, require_array
+from .core import KnownMistake, Mistake, attempt, compare_exercise, exercise, known_mistake, require_array
 
 # --- 03.step_jacobian -------------------------------------------------------------------------
 
@@ -18,40 +19,40 @@ def step_jacobian(W_hh, h_t):
     return (1.0 - h_t**2)[:, None] * W_hh
 
 
-def _jacobian_case():
-    rng = np.random.default_rng(3)
-    W = rng.standard_normal((4, 4))
-    h = np.tanh(rng.standard_normal(4) * 1.5)
-    return W, h
+def _jacobian_case(H: int = 4, seed: int = 3):
+    rng = np.random.default_rng(seed)
+    return rng.standard_normal((H, H)), np.tanh(rng.standard_normal(H) * 1.5)
 
 
-@exercise("03.step_jacobian", "The Jacobian of one tanh RNN step", solution=step_jacobian)
-def _check_step_jacobian(answer):
-    W, h = _jacobian_case()
-    got = attempt(answer, W.copy(), h.copy())
-    got = require_array(got, W.shape, "step_jacobian(W_hh, h_t) for H = 4")
-    d = 1.0 - h**2
-    expected = d[:, None] * W
-    if np.allclose(got, expected):
-        return ("diag(1 - h_t^2) W_hh: each row i of W_hh scaled by how responsive unit i is. "
-                "Multiplying T of these is what carries a gradient T steps back.")
-    if np.allclose(got, W * d[None, :]):
-        raise Mistake("you scaled the columns of W_hh (W_hh diag(1 - h_t^2)). The derivative belongs to "
-                      "the unit being computed, h_t[i], so it scales row i: diag(1 - h_t^2) W_hh.")
-    if np.allclose(got, d[:, None] * W.T) or np.allclose(got, (d[:, None] * W).T):
-        raise Mistake("W_hh is transposed. Entry (i, j) is dh_t[i]/dh_{t-1}[j] = tanh'(a_t[i]) W_hh[i, j].")
-    if np.allclose(got, W):
-        raise Mistake("that is W_hh alone: the tanh's derivative 1 - h_t^2 is missing (it is what "
-                      "saturated units use to shrink the gradient).")
-    if np.allclose(got, (1.0 - h)[:, None] * W) or np.allclose(got, (1.0 - np.abs(h))[:, None] * W):
-        raise Mistake("the derivative of tanh is 1 - tanh(a)^2 = 1 - h_t**2 (squared), not 1 - h_t.")
-    if np.allclose(got, (1.0 - np.tanh(h) ** 2)[:, None] * W):
-        raise Mistake("h_t is already tanh(a_t): the derivative is 1 - h_t**2, with no second tanh.")
-    if np.allclose(np.diag(got), np.diag(expected)) or np.allclose(got, np.diag(d) * W):
-        raise Mistake("only the diagonal is right. Use diag(1 - h_t**2) @ W_hh (a matrix product), or "
-                      "(1 - h_t**2)[:, None] * W_hh, not an element-wise product with diag(...).")
-    raise Mistake(f"entry (0, 1) should be (1 - h_t[0]^2) W_hh[0, 1] = {expected[0, 1]:.4g}; "
-                  f"yours is {got[0, 1]:.4g}.")
+def _d(h):
+    return 1.0 - h**2
+
+
+JACOBIAN_MISTAKES = [
+    known_mistake("you scaled the columns of W_hh (W_hh diag(1 - h_t^2)). The derivative belongs to the unit being "
+                  "computed, h_t[i], so it scales row i: diag(1 - h_t^2) W_hh.")(lambda W, h: W * _d(h)[None, :]),
+    known_mistake("W_hh is transposed. Entry (i, j) is dh_t[i]/dh_{t-1}[j] = tanh'(a_t[i]) W_hh[i, j].")(
+        lambda W, h: _d(h)[:, None] * W.T),
+    known_mistake("that is the transposed Jacobian (what the backward pass multiplies by). Entry (i, j) is "
+                  "dh_t[i]/dh_{t-1}[j] = tanh'(a_t[i]) W_hh[i, j].")(lambda W, h: (_d(h)[:, None] * W).T),
+    known_mistake("that is W_hh alone: the tanh's derivative 1 - h_t^2 is missing (it is what saturated units use "
+                  "to shrink the gradient).")(lambda W, h: W),
+    known_mistake("the derivative of tanh is 1 - tanh(a)^2 = 1 - h_t**2 (squared), not 1 - h_t.")(
+        lambda W, h: (1.0 - h)[:, None] * W),
+    known_mistake("the derivative of tanh is 1 - tanh(a)^2 = 1 - h_t**2 (squared), not 1 - |h_t|.")(
+        lambda W, h: (1.0 - np.abs(h))[:, None] * W),
+    known_mistake("h_t is already tanh(a_t): the derivative is 1 - h_t**2, with no second tanh.")(
+        lambda W, h: _d(np.tanh(h))[:, None] * W),
+    known_mistake("only the diagonal is right: diag(1 - h_t**2) * W_hh multiplies element by element. Use a matrix "
+                  "product, diag(1 - h_t**2) @ W_hh, or (1 - h_t**2)[:, None] * W_hh.")(
+        lambda W, h: np.diag(_d(h)) * W),
+]
+
+compare_exercise("03.step_jacobian", "The Jacobian of one tanh RNN step", solution=step_jacobian,
+                 cases=lambda: [_jacobian_case(), _jacobian_case(3, seed=4)], mistakes=JACOBIAN_MISTAKES,
+                 hint="Shapes: W_hh (H, H), h_t (H,); the Jacobian dh_t/dh_{t-1} is (H, H).",
+                 praise="diag(1 - h_t^2) W_hh: each row i of W_hh scaled by how responsive unit i is. Multiplying "
+                        "T of these is what carries a gradient T steps back.")
 
 
 # --- 03.predict_vanishing ---------------------------------------------------------------------
@@ -86,6 +87,7 @@ def _vanishing_cases():
         (np.array([[0.5, 1.5], [0.0, 0.5]]), "tanh", "eigenvalues 0.5 and 0.5, sigma_max about 1.65"),
         (_matrix([3.0, 2.0, 1.0], 2), "sigmoid", "sigma_max 3, times 1/4"),
         (_matrix([5.0, 0.1, 0.1], 3), "sigmoid", "sigma_max 5, times 1/4"),
+        (_matrix([1.5, 0.4], 6), "sigmoid", "sigma_max 1.5, times 1/4"),
         (_matrix([0.95, 0.9, 0.9], 4), "relu", "every singular value below 1"),
         (-1.2 * np.eye(3), "tanh", "negative entries"),
         (_symmetric([1.2, 0.3, 0.05], 5), "relu", "one singular value above 1"),
@@ -104,25 +106,32 @@ _NOT_THE_LARGEST = ("a guarantee needs the largest singular value, not a typical
                     "direction that W_hh stretches by more than 1 is enough to allow growth, however small the "
                     "others are (only the largest matters).")
 
-#: Rules learners often use instead of gamma * sigma_max < 1, and what to tell them.
-_MISTAKES = [
-    (lambda W, a: _GAMMA[a] * np.max(np.abs(np.linalg.eigvals(W))) < 1,
-     "you used the eigenvalues (spectral radius). For W_hh = [[0.5, 1.5], [0, 0.5]] both eigenvalues are 0.5, "
-     "yet the largest singular value is about 1.65: some vectors grow in one step. The guarantee needs "
-     "sigma_max, not the spectral radius."),
-    (lambda W, a: _singular_values(W)[0] < 1,
-     "the activation's derivative bound gamma is missing: for the sigmoid, act' <= 1/4, so a W_hh with "
-     "sigma_max = 3 still gives 3/4 < 1 per step, and gradients must vanish."),
-    (lambda W, a: _GAMMA[a] * _singular_values(W)[0] <= 1,
-     "at gamma * sigma_max exactly 1 (e.g. W_hh = I with tanh) the bound is 1 ** lag = 1: nothing forces the "
-     "gradient to shrink. Use a strict <."),
-    (lambda W, a: _GAMMA[a] * np.linalg.norm(W) < 1,
-     "np.linalg.norm(W) is the Frobenius norm, sqrt of the sum of all squared singular values: larger than "
-     "sigma_max, so it misses cases that are guaranteed. Use the largest singular value (or np.linalg.norm(W, 2))."),
-    (lambda W, a: _GAMMA[a] * _singular_values(W).mean() < 1, _NOT_THE_LARGEST),
-    (lambda W, a: _GAMMA[a] * _singular_values(W)[-1] < 1, _NOT_THE_LARGEST),
-    (lambda W, a: _GAMMA[a] * np.max(W) < 1, _NEGATIVE),
-    (lambda W, a: _GAMMA[a] * np.max(np.linalg.eigvals(W).real) < 1, _NEGATIVE),
+_WRONG_GAMMA = ("the bound gamma on the activation's derivative is wrong: it is the largest value act' can take, "
+                "1 for tanh (at 0) and for ReLU, 1/4 for the sigmoid (s (1 - s) at s = 1/2).")
+
+#: Rules learners often use instead of gamma * sigma_max < 1, each with what to tell them.
+VANISHING_MISTAKES = [
+    KnownMistake(lambda W, a: _GAMMA[a] * np.max(np.abs(np.linalg.eigvals(W))) < 1,
+                 "you used the eigenvalues (spectral radius). For W_hh = [[0.5, 1.5], [0, 0.5]] both eigenvalues "
+                 "are 0.5, yet the largest singular value is about 1.65: some vectors grow in one step. The "
+                 "guarantee needs sigma_max, not the spectral radius."),
+    KnownMistake(lambda W, a: _singular_values(W)[0] < 1,
+                 "the activation's derivative bound gamma is missing: for the sigmoid, act' <= 1/4, so a W_hh with "
+                 "sigma_max = 3 still gives 3/4 < 1 per step, and gradients must vanish."),
+    KnownMistake(lambda W, a: {"sigmoid": 0.5}.get(a, 1.0) * _singular_values(W)[0] < 1, _WRONG_GAMMA),
+    KnownMistake(lambda W, a: 0.25 * _singular_values(W)[0] < 1, _WRONG_GAMMA),
+    KnownMistake(lambda W, a: {"relu": 0.0}.get(a, _GAMMA[a]) * _singular_values(W)[0] < 1, _WRONG_GAMMA),
+    KnownMistake(lambda W, a: _GAMMA[a] * _singular_values(W)[0] <= 1,
+                 "at gamma * sigma_max exactly 1 (e.g. W_hh = I with tanh) the bound is 1 ** lag = 1: nothing "
+                 "forces the gradient to shrink. Use a strict <."),
+    KnownMistake(lambda W, a: _GAMMA[a] * np.linalg.norm(W) < 1,
+                 "np.linalg.norm(W) is the Frobenius norm, sqrt of the sum of all squared singular values: larger "
+                 "than sigma_max, so it misses cases that are guaranteed. Use the largest singular value (or "
+                 "np.linalg.norm(W, 2))."),
+    KnownMistake(lambda W, a: _GAMMA[a] * _singular_values(W).mean() < 1, _NOT_THE_LARGEST),
+    KnownMistake(lambda W, a: _GAMMA[a] * _singular_values(W)[-1] < 1, _NOT_THE_LARGEST),
+    KnownMistake(lambda W, a: _GAMMA[a] * np.max(W) < 1, _NEGATIVE),
+    KnownMistake(lambda W, a: _GAMMA[a] * np.max(np.linalg.eigvals(W).real) < 1, _NEGATIVE),
 ]
 
 
@@ -140,9 +149,9 @@ def _check_predict_vanishing(answer):
     if got == expected:
         return ("gamma * sigma_max(W_hh) < 1 guarantees that gradients vanish; above 1 they may, or may not, "
                 "explode.")
-    for rule, message in _MISTAKES:
-        if got == [bool(rule(W, a)) for W, a, _ in cases]:
-            raise Mistake(message)
+    for mistake in VANISHING_MISTAKES:      # a rule explains the answers if it gives every one of them
+        if got == [bool(mistake.compute(W, a)) for W, a, _ in cases]:
+            raise Mistake(mistake.explanation)
     i = next(k for k in range(len(cases)) if got[k] != expected[k])
     W, activation, note = cases[i]
     s = _singular_values(W)
@@ -159,6 +168,18 @@ def clip_grad_norm(grads, max_norm):
     if norm >= max_norm:
         return {k: g * (max_norm / norm) for k, g in grads.items()}, norm
     return dict(grads), norm
+
+
+CLIP_MISTAKES = [
+    KnownMistake(lambda grads, c: {k: g * min(1.0, c / np.linalg.norm(g)) for k, g in grads.items()},
+                 "you clipped each gradient by its own norm. Use one global norm over all of them, so every "
+                 "gradient is scaled by the same factor and the direction of the whole update is kept."),
+    KnownMistake(lambda grads, c: {k: np.clip(g, -c, c) for k, g in grads.items()},
+                 "np.clip limits each entry on its own: common practice in min-char-rnn and deeplearning.ai, but "
+                 "it cuts the large entries and keeps the small ones, so it turns the gradient's direction and "
+                 "does not bound its norm. This exercise asks for norm clipping: scale the whole gradient by "
+                 "max_norm / ||g||."),
+]
 
 
 def _grads(scale: float) -> dict:
@@ -190,14 +211,10 @@ def _check_clip_grad_norm(answer):
         raise Mistake(f"the norm should be sqrt of the sum of squares of every entry of every gradient: "
                       f"{true_norm:.4g}; you returned {float(norm):.4g}.")
     if not all(np.allclose(got[k], expected[k]) for k in before):
-        per_array = {k: g * min(1.0, 1.0 / np.linalg.norm(g)) for k, g in before.items()}
-        if all(np.allclose(got[k], per_array[k]) for k in before):
-            raise Mistake("you clipped each gradient by its own norm. Use one global norm over all of them, "
-                          "so every gradient is scaled by the same factor and the direction of the whole "
-                          "update is kept.")
-        if all(np.allclose(got[k], np.clip(before[k], -1.0, 1.0)) for k in before):
-            raise Mistake("np.clip limits each entry separately and so changes the gradient's direction. "
-                          "Scale the whole gradient by max_norm / ||g|| instead.")
+        for mistake in CLIP_MISTAKES:
+            wrong = mistake.compute(before, 1.0)
+            if all(np.allclose(got[k], wrong[k]) for k in before):
+                raise Mistake(mistake.explanation)
         raise Mistake(f"after clipping, the global norm should be max_norm = 1 and the direction unchanged; "
                       f"entry W_hh[0, 0] should be {expected['W_hh'][0, 0]:.4g}, yours is {got['W_hh'][0, 0]:.4g}.")
     small = _grads(0.01)

@@ -35,16 +35,9 @@ import ipywidgets as widgets
 import numpy as np
 from matplotlib.gridspec import GridSpec
 
-from .. import lstm, palette
+from .. import palette, puzzles
+from ..puzzles import GATES, KINDS, LIMIT, SEQUENCES, STORE_STEP, T, params_from_values, run_unit
 from .live import HoldRedraws, LiveFigure, ShowsOffline
-
-GATES = ("i", "f", "g", "o")
-KINDS = ("wx", "wh", "bias")
-SLIDER_NAMES = tuple(f"{gate}_{kind}" for gate in GATES for kind in KINDS)
-#: Every slider runs over [-LIMIT, LIMIT]: far enough to shut a gate (sigma(-10) ~ 5e-5).
-LIMIT = 10.0
-T = 80
-STORE_STEP, SECOND_PULSE_STEP, ASK_STEP, STEP_START = 5, 25, 60, 20
 
 GATE_TITLES = {"i": "input gate", "f": "forget gate", "g": "candidate", "o": "output gate"}
 SYMBOLS = {"i": ("W_xi", "W_hi", "b_i"), "f": ("W_xf", "W_hf", "b_f"),
@@ -59,28 +52,9 @@ PANEL_TITLES = {"x": "input $x_t$", "i": "input gate $i_t$", "f": "forget gate $
 C_LINEAR, C_MAX = 1.0, 100.0
 
 
-def input_sequences(T: int = T) -> dict:
-    """The inputs to choose from, each an array (T,). Seeded: the same every call."""
-    pulse = np.zeros(T)
-    pulse[STORE_STEP] = 1.0
-    step = np.zeros(T)
-    step[STEP_START:] = 1.0
-    two = pulse.copy()
-    two[SECOND_PULSE_STEP] = 1.0
-    ask = pulse.copy()
-    ask[ASK_STEP] = -1.0
-    noise = np.random.default_rng(0).uniform(-1.0, 1.0, T)
-    return {"pulse": pulse, "step": step, "noise": noise, "two pulses": two, "store, then ask": ask}
-
-
-SEQUENCES = input_sequences()
-
-#: Lesson 4's puzzles, checked live under the sliders: label -> (exercise name, its input).
-PUZZLES = {
-    "1. keep the first pulse, ignore the second": ("04.puzzle_remember_first", "two pulses"),
-    "2. show the value only when asked": ("04.puzzle_read_on_request", "store, then ask"),
-    "3. erase on command": ("04.puzzle_forget_on_request", "store, then ask"),
-}
+#: Lesson 4's puzzles (defined in :mod:`rnn_course.puzzles`), checked live under the sliders:
+#: menu label -> (exercise name, its input).
+PUZZLES = {puzzle.label: (puzzle.name, puzzle.sequence) for puzzle in puzzles.PUZZLES.values()}
 NO_PUZZLE = "(none)"
 
 #: One-click settings: (input to show, slider values; a slider not named is 0).
@@ -94,39 +68,6 @@ PRESETS = {
 
 def _escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
-def params_from_values(values: dict) -> dict:
-    """The LSTM parameter dict (W_x (4, 1), W_h (4, 1), b (4,)) of slider ``values``.
-
-    ``values`` maps slider names ("f_bias", "i_wx", ...) to numbers; a name left out is 0.
-    """
-    unknown = set(values) - set(SLIDER_NAMES)
-    if unknown:
-        raise ValueError(f"unknown weight name(s) {', '.join(sorted(unknown))}; "
-                         f"the names are {', '.join(SLIDER_NAMES)}.")
-    get = {name: float(values.get(name, 0.0)) for name in SLIDER_NAMES}
-    return {
-        "W_x": np.array([[get[f"{g}_wx"]] for g in GATES]),
-        "W_h": np.array([[get[f"{g}_wh"]] for g in GATES]),
-        "b": np.array([get[f"{g}_bias"] for g in GATES]),
-    }
-
-
-def run_unit(values: dict, x) -> dict:
-    """Run the one-unit LSTM with slider ``values`` over ``x`` (T,) (a sequence's name works too).
-
-    Returns ``{"x", "i", "f", "g", "o", "c", "h"}``, each an array (T,).
-    """
-    if isinstance(x, str):
-        x = SEQUENCES[x]
-    x = np.asarray(x, dtype=np.float64)
-    with np.errstate(under="ignore"):            # f * c_{t-1} with f ~ 5e-5 for many steps: 0 is right
-        h, c, cache = lstm.forward(params_from_values(values), x[:, None, None])
-    out = {"x": x}
-    out.update({gate: cache[gate][:, 0, 0] for gate in GATES})
-    out["c"], out["h"] = c[:, 0, 0], h[:, 0, 0]
-    return out
 
 
 def _layout(figure, top: float = 0.96):
@@ -339,15 +280,14 @@ class GateExplorer(HoldRedraws, ShowsOffline):
         if self.puzzle.value not in PUZZLES:
             self.puzzle_status.value = ""
             return
-        from ..exercises import lesson04  # here: lesson04 imports this module
-
-        name = PUZZLES[self.puzzle.value][0]
-        problems = lesson04.PROBLEMS[name](self.values())
+        puzzle = puzzles.PUZZLES[PUZZLES[self.puzzle.value][0]]
+        name = puzzle.name
+        problems = puzzle.problems(self.values())
         if problems:
             text = " ".join(p[0].upper() + p[1:] for p in problems)
             self.puzzle_status.value = f"<span style='color:#b35900'><b>Not yet.</b> {_escape(text)}</span>"
         else:
-            function = lesson04.ANSWER_FUNCTIONS[name]
+            function = puzzle.answer_function
             self.puzzle_status.value = ("<span style='color:#1a7f37'><b>Solved.</b> Hand it in: make "
                                         f"<code>{function}()</code> <code>return explorer.values()</code> and run "
                                         f"<code>check(\"{name}\", {function})</code>.</span>")
