@@ -18,7 +18,7 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-# The same, plus the test tools (pytest, nbval, hypothesis, ruff, playwright): the `test` extra.
+# The same, plus the test tools (pytest, nbval, hypothesis, ruff, playwright, torch): the `test` extra.
 $(TEST_STAMP): $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	@touch $(TEST_STAMP)
