@@ -8,6 +8,7 @@ import csv
 import json
 import os
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -164,7 +165,9 @@ def test_grade_runs_inside_a_running_event_loop(tmp_path):
 
     async def inside_a_loop():
         return grade.grade_room(tmp_path / "room", timeout=60)
-    report = asyncio.run(inside_a_loop())
+    # A thread of its own for the outer loop: this test session may already run one (Playwright's).
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        report = pool.submit(asyncio.run, inside_a_loop()).result()
     assert [(r.exercise, r.status) for r in report.rows] == [("06.tf1_to_course", "not attempted"),
                                                              ("06.which_gate", "correct")]
 
