@@ -55,5 +55,16 @@ bench: install
 	$(BIN)/python benchmarks/bench_numerics.py
 	$(BIN)/python benchmarks/bench_widgets.py
 
+## The course as a static book in build/book/ (open build/book/index.html): the committed notebooks and their
+## stored outputs, rendered (not executed) by Sphinx + MyST-NB; readable offline. Installs the `book` extra.
+BOOK_STAMP := $(VENV)/.rnn-course-book-installed
+$(BOOK_STAMP): pyproject.toml $(STAMP)
+	$(BIN)/python -m pip install --quiet -e ".[book]"
+	@touch $(BOOK_STAMP)
+
+.PHONY: book
+book: $(BOOK_STAMP)
+	$(BIN)/python tools/build_book.py
+
 clean:
 	rm -rf $(VENV) build *.egg-info

@@ -96,6 +96,22 @@ def step_forward(params: dict, x_t, h_prev=None):
     return h_t, {"r": r, "z": z, "n": n, "h_prev": h_prev}
 
 
+def candidate_reset_before(params: dict, x_t, h_prev):
+    """The candidate state in Cho et al.'s (2014) form, for comparison with PyTorch's: the reset
+    gate scales h_{t-1} *before* the product, n_t = tanh(W_xn x_t + b_xn + W_hn (r_t * h_{t-1}) + b_hn).
+
+    Same parameters and shapes as :func:`step_forward`; returns n_t (B, H).
+    """
+    dtype = float_dtype(x_t)
+    W_x, W_h, b_x, b_h = _unpack(params, dtype)
+    H = W_x.shape[0] // 3
+    x_t = as_float(x_t, dtype, "x_t")
+    h_prev = check_state(h_prev, x_t.shape[0], H, dtype, "h_prev")
+    a_x = x_t @ W_x.T + b_x
+    r = sigmoid(a_x[:, :H] + h_prev @ W_h[:H].T + b_h[:H])
+    return np.tanh(a_x[:, 2 * H:] + (r * h_prev) @ W_h[2 * H:].T + b_h[2 * H:])
+
+
 def forward(params: dict, x, h0=None):
     """Run the GRU over a whole sequence.
 

@@ -57,11 +57,12 @@ MODELS = {
     "RNN": SKY_BLUE,
     "LSTM": INDIGO,
     "GRU": OLIVE,
+    "minGRU": WINE,
     "baseline": GREY,
 }
 
 #: Line styles that go with the models, so a greyscale print still tells them apart.
-LINESTYLE = {"RNN": "-", "LSTM": "-", "GRU": "-.", "baseline": "--"}
+LINESTYLE = {"RNN": "-", "LSTM": "-", "GRU": "-.", "minGRU": ":", "baseline": "--"}
 
 #: The RNN's three weight matrices in the unrolled diagram of lesson 2 and the text beside it.
 WEIGHTS = {"W_xh": BLUE, "W_hh": VERMILLION, "W_hy": BLUISH_GREEN}

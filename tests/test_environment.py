@@ -108,6 +108,31 @@ def test_nbval_is_pinned_to_the_current_release_in_both():
     assert conda_dependencies()["nbval"].replace(" ", "") == "nbval=0.11"
 
 
+def pyproject_book_extra() -> dict:
+    data = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    return {_name(r): r for r in data["project"]["optional-dependencies"]["book"]}
+
+
+def environment_pip_section() -> dict:
+    """The requirements under environment.yml's ``- pip:`` entry, less the course itself (``-e .``)."""
+    text = (ROOT / "environment.yml").read_text()
+    section = text.split("\n  - pip:\n", 1)[1]
+    specs = re.findall(r"^      - (?!-e )(\S[^#\n]*)$", section, re.M)
+    return {_name(spec): spec.strip() for spec in specs}
+
+
+def test_environment_yml_installs_the_book_extra_as_pyproject_declares_it():
+    # The `book` extra (`make book`) comes from PyPI in both: environment.yml's pip section lists it.
+    book, pip_section = pyproject_book_extra(), environment_pip_section()
+    assert set(book) == set(pip_section), (
+        f"only in pyproject.toml's book extra: {sorted(set(book) - set(pip_section))}; "
+        f"only in environment.yml's pip section: {sorted(set(pip_section) - set(book))}"
+    )
+    drift = {name: (book[name], pip_section[name]) for name in book
+             if _version(book[name]) != _version(pip_section[name])}
+    assert not drift, f"the book extra and environment.yml ask for different versions: {drift}"
+
+
 def test_environment_yml_installs_the_course_itself():
     text = (ROOT / "environment.yml").read_text()
     assert re.search(r"^  - pip:\n      - -e \.$", text, re.M)

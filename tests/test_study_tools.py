@@ -79,8 +79,9 @@ def test_lstm_routes_split_the_real_gradient():
 def test_forget_readout_tells_apart_what_the_trace_cannot():
     short = gx.forget_readout(np.full(80, 0.95))
     long = gx.forget_readout(np.full(80, 0.99995))
-    assert "0.95000" in short and "14 steps" in short
-    assert "0.99995" in long and "13,863 steps" in long
+    assert "f = 0.9500," in short and "14 steps" in short
+    assert "f = 0.9999500," in long and "13,863 steps" in long
+    assert "f = 0.9999546," in gx.forget_readout(np.full(80, 1 / (1 + np.exp(-10.0))))   # sigma(10), not 0.99995
     assert "keeps everything" in gx.forget_readout(np.ones(80))
     assert "wiped" in gx.forget_readout(np.zeros(80))
 

@@ -343,7 +343,7 @@ def diagnose(answer, solution, args, mistakes=(), outputs=None, *, rtol=1e-6, at
         if (isinstance(r, np.ndarray | np.generic) and e.dtype.kind == "f" and g.dtype.kind == "f"
                 and g.dtype != e.dtype):
             raise Mistake(f"{name} has dtype {g.dtype}, expected {e.dtype}, the dtype of the inputs: create new "
-                          "arrays with dtype=x.dtype (np.zeros_like keeps it).")
+                          "arrays with the inputs' dtype (np.zeros_like keeps it; np.eye(C, dtype=...) takes it).")
         if not np.all(np.isfinite(g)) and np.all(np.isfinite(e)):
             what = "NaN" if np.isnan(g).any() else "infinity"
             raise Mistake(f"{name} contains {what}; the expected values are all finite.{extra}")

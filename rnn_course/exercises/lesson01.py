@@ -185,6 +185,8 @@ DENSE_BACKWARD_MISTAKES = [
     _lb("you multiplied by (1 - A), not by tanh's derivative 1 - A**2.", derivative=lambda A: 1 - A),
     _lb("you used the sigmoid's derivative A (1 - A); tanh's is 1 - A**2.", derivative=lambda A: A * (1 - A)),
     _lb("you multiplied by (1 - A)**2; tanh's derivative is 1 - A**2.", derivative=lambda A: (1 - A) ** 2),
+    _lb("you used 1 - tanh(A)**2, applying tanh a second time: A already is tanh(Z), so tanh'(Z) = 1 - A**2.",
+        derivative=lambda A: 1 - np.tanh(A) ** 2),
     _lb("every gradient has the wrong sign: dZ = +dA * (1 - A**2).", sign=-1.0),
     _lb("dW has shape (D, H): it is transposed. Every gradient has the shape of its parameter, here W's (H, D).",
         dW_T=True),

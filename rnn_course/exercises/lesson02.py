@@ -269,22 +269,23 @@ SEQUENCE_GRADS = ("dx", "dh0", "dW_xh", "dW_hh", "db_h")
 
 
 def _bptt(dh, x, h0, h, W_xh, W_hh, *, da=None, carry=True, assign=False, prev_is_current=False, x_at=None,
-          mean_over_T=False, forwards=False, carry_T=False):
+          mean_over_T=False, forwards=False, carry_T=False, wrap_h0=False, carry_after=False, carry_raw=False):
     """BPTT as a usual mistake writes it, one switch per mistake."""
     T = x.shape[0]
     da_of = (lambda g, hp, ht: g * (1 - ht ** 2)) if da is None else da
     dx, dW_xh, dW_hh = np.zeros_like(x), np.zeros_like(W_xh), np.zeros_like(W_hh)
     db_h, dh_next = np.zeros(W_hh.shape[0]), np.zeros_like(h0)
     for t in (range(T) if forwards else reversed(range(T))):
-        h_prev = h[t] if prev_is_current else (h[t - 1] if t > 0 else h0)
-        a = da_of(dh[t] + dh_next, h[t - 1] if t > 0 else h0, h[t])
+        h_prev = h[t] if prev_is_current else (h[t - 1] if t > 0 or wrap_h0 else h0)
+        g = dh[t] + dh_next
+        a = (da_of(dh[t], h_prev, h[t]) + dh_next if carry_after else da_of(g, h[t - 1] if t > 0 else h0, h[t]))
         dx[t] = a @ W_xh
         step = (a.T @ x[t if x_at is None else x_at], a.T @ h_prev, a.sum(axis=0))
         if assign:
             dW_xh, dW_hh, db_h = step
         else:
             dW_xh, dW_hh, db_h = dW_xh + step[0], dW_hh + step[1], db_h + step[2]
-        dh_next = a @ (W_hh.T if carry_T else W_hh) if carry else np.zeros_like(h0)
+        dh_next = (g if carry_raw else a) @ (W_hh.T if carry_T else W_hh) if carry else np.zeros_like(h0)
     if mean_over_T:
         dW_xh, dW_hh, db_h = dW_xh / T, dW_hh / T, db_h / T
     dh0 = (a @ (W_hh.T if carry_T else W_hh)) if not carry else dh_next
@@ -311,6 +312,12 @@ SEQUENCE_MISTAKES = [_bp(text, da=da) for text, da in WRONG_DA] + [
     _bp("the gradient sent back to the previous state uses the transposed weight: the forward multiplied by W_hh (row "
         "form h_prev @ W_hh.T), so the backward multiplies by W_hh^T (row form: the untransposed W_hh).",
         carry_T=True),
+    _bp("at t = 0 you took h[t - 1] = h[-1], which Python reads as the LAST state; the state before step 0 is h0.",
+        wrap_h0=True),
+    _bp("you added what comes back from step t + 1 after the tanh derivative; add it to dh[t] first: "
+        "da = (dh[t] + dh_next) * (1 - h[t]**2), since both reach h[t] before its tanh.", carry_after=True),
+    _bp("the gradient sent back to h[t-1] skipped the tanh: it is da @ W_hh with da = (dh[t] + dh_next) * "
+        "(1 - h[t]**2), not (dh[t] + dh_next) @ W_hh.", carry_raw=True),
 ]
 
 
@@ -381,6 +388,9 @@ XENT_MISTAKES = [
         lambda z, y: (_p(z) - _onehot(y, z.shape[1])) / z.shape[1]),
     known_mistake("your softmax normalises each column (axis 0); each row is one example's distribution over the C "
                   "classes: normalise along axis 1.")(lambda z, y: (_p(z, axis=0) - _onehot(y, z.shape[1])) / len(y)),
+    known_mistake("p[:, targets] -= 1 subtracts 1 in every row at every target's column (N columns per row); "
+                  "subtract it once per row, at that row's own target: p[np.arange(N), targets] -= 1.")(
+        lambda z, y: (_p(z) - np.isin(np.arange(z.shape[1]), y)[None, :] * 1.0) / len(y)),
     known_mistake("you multiplied by p (1 - p), as for a sigmoid; with the softmax and the cross-entropy together, "
                   "those factors cancel and the gradient is just (p - onehot(y)) / N.")(
         lambda z, y: (_p(z) - _onehot(y, z.shape[1])) * _p(z) * (1 - _p(z)) / len(y)),

@@ -168,7 +168,8 @@ def _sequence(rng, T, B, D, H):
 
 def _forward_cases():
     rng = np.random.default_rng(40)
-    return [_sequence(rng, *sizes) for sizes in SEQUENCE_SIZES]
+    cases = [_sequence(rng, *sizes) for sizes in SEQUENCE_SIZES]
+    return [*cases, tuple(a.astype(np.float32) for a in cases[0])]     # float32 in, float32 out
 
 
 def _backward_cases():
@@ -249,16 +250,17 @@ def _trajectory(x, h0, c0, W_x, W_h, b, *, order="ifgo", forget=True, candidate=
     return hs, cs, gates
 
 
-def _forward_variant(**change):
+def _forward_variant(shifted=False, **change):
     def forward(x, h0, c0, W_x, W_h, b):
         hs, cs, _ = _trajectory(x, h0, c0, W_x, W_h, b, **change)
-        return np.stack(hs[1:]), np.stack(cs[1:])
+        kept = slice(None, -1) if shifted else slice(1, None)
+        return np.stack(hs[kept]), np.stack(cs[kept])
     return forward
 
 
 def _backward_variant(dh, x, h0, c0, W_x, W_h, b, *, carry_dh=True, carry_dc=True, sign=1.0, summed=True,
                       loss_at_every_step=True, h_path=True, times_f=True, dW_x_from_x0=False, dW_h_from_h_t=False,
-                      da_order=None, db_mean=False, **model):
+                      da_order=None, db_mean=False, tanh_of_c_prev=False, **model):
     """Backpropagation through the sequence with one named change (the defaults are right).
 
     ``model`` changes the forward pass as in :func:`_trajectory` (order, forget, candidate,
@@ -275,7 +277,8 @@ def _backward_variant(dh, x, h0, c0, W_x, W_h, b, *, carry_dh=True, carry_dc=Tru
     dh_next, dc_next = np.zeros_like(h0), np.zeros_like(c0)
     for t in reversed(range(T)):
         i, f, g, o = (gates[t][k] for k in "ifgo")
-        s = np.tanh(cs[t + 1]) if squash else cs[t + 1]
+        c_in_h = cs[t] if tanh_of_c_prev else cs[t + 1]
+        s = np.tanh(c_in_h) if squash else c_in_h
         dh_t = (dh[t] if loss_at_every_step or t == T - 1 else 0.0) + (dh_next if carry_dh else 0.0)
         dc = (dc_next if carry_dc else 0.0) + (dh_t * o * ((1 - s**2) if squash else 1.0) if h_path else 0.0)
         da_of = {"i": dc * (g if candidate else 1.0) * i * (1 - i),
@@ -329,6 +332,8 @@ _FORWARD_MISTAKES = [
     _sequence_mistake("forward", "the gates i, f, o use the sigmoid (0 to 1, how far open), not tanh.",
                       gate_act=np.tanh),
     KnownMistake(lambda *args: lstm_forward(*args)[::-1], "h and c are swapped: return (h, c)."),
+    _sequence_mistake("forward", "every state is one step late: h[t] should be the state after reading x[t], so "
+                                 "h[0] is the first new state, not h0 (store h_t after computing it).", shifted=True),
 ]
 
 _BACKWARD_MISTAKES = [
@@ -353,6 +358,11 @@ _BACKWARD_MISTAKES = [
                                   "tanh(c_t): δc = δc_t + δh_t * o_t * (1 - tanh(c_t)^2).", h_path=False),
     _sequence_mistake("backward", "the gradient passed back along the cell should be δc * f_t: c_{t-1} enters "
                                   "c_t multiplied by the forget gate.", times_f=False),
+    _sequence_mistake("backward", "tanh(c_{t-1}) appears where tanh(c_t) belongs: step t shows its new cell, "
+                                  "h_t = o_t * tanh(c_t), so δo_t and the (1 - tanh^2) factor use c_t.",
+                      tanh_of_c_prev=True),
+    KnownMistake(lambda *args: (lambda out: (out[0], out[2], out[1], *out[3:]))(lstm_backward(*args)),
+                 "dh0 and dc0 are swapped: return (dx, dh0, dc0, dW_x, dW_h, db)."),
     _sequence_mistake("backward", "db is the batch mean of da at each step; every example adds its share to the "
                                   "loss, so it is the sum, da.sum(axis=0), like da.T @ x_t.", db_mean=True),
     *(_sequence_mistake("backward", f"you stacked da in the order {_order_name(order)} ({source}); the rows of "
@@ -378,22 +388,24 @@ def _flat(step_backward):
 
 def _step_backward_variant(dh, dc_in, cache, *, h_path=True, times_f=True, df_uses_c_prev=True, do_uses_tanh=True,
                            squash_prime_of_c=False, candidate_prime="tanh", tanh_prime_for="", blocks="ifgo",
-                           bias_reduce="sum"):
+                           bias_reduce="sum", gate_prime=True, df_uses_c_t=False, squash_prime=True,
+                           carry_incoming=False):
     """The step backward with one deliberate change, its grads spread out as in :func:`_flat`."""
     i, f, g, o = cache["i"], cache["f"], cache["g"], cache["o"]
     c_t = cache["c_t"]
     tanh_c = np.tanh(c_t)
-    squash_prime = 1 - c_t**2 if squash_prime_of_c else 1 - tanh_c**2
-    dc = dc_in + (dh * o * squash_prime if h_path else 0.0)
+    slope = 1 - c_t**2 if squash_prime_of_c else 1 - tanh_c**2
+    dc = dc_in + (dh * o * (slope if squash_prime else 1.0) if h_path else 0.0)
     do = dh * (tanh_c if do_uses_tanh else c_t)
-    df = dc * (cache["c_prev"] if df_uses_c_prev else 1.0)
+    df = dc * (c_t if df_uses_c_t else cache["c_prev"] if df_uses_c_prev else 1.0)
     g_prime = 1 - g**2 if candidate_prime == "tanh" else g * (1 - g)
-    gate_prime = {gate: 1 - s**2 if gate in tanh_prime_for else s * (1 - s) for gate, s in (("i", i), ("f", f),
-                                                                                            ("o", o))}
-    da_of = {"i": dc * g * gate_prime["i"], "f": df * gate_prime["f"], "g": dc * i * g_prime, "o": do * gate_prime["o"]}
+    prime = {gate: 1 - s**2 if gate in tanh_prime_for else s * (1 - s) if gate_prime else 1.0
+             for gate, s in (("i", i), ("f", f), ("o", o))}
+    da_of = {"i": dc * g * prime["i"], "f": df * prime["f"], "g": dc * i * g_prime, "o": do * prime["o"]}
     da = np.concatenate([da_of[gate] for gate in blocks], axis=1)
     db = da.sum(axis=0) if bias_reduce == "sum" else da.mean(axis=0)
-    return (da @ cache["W_x"], da @ cache["W_h"], dc * (f if times_f else 1.0), da.T @ cache["x_t"],
+    dc_back = dc_in if carry_incoming else dc
+    return (da @ cache["W_x"], da @ cache["W_h"], dc_back * (f if times_f else 1.0), da.T @ cache["x_t"],
             da.T @ cache["h_prev"], db)
 
 
@@ -419,6 +431,15 @@ _STEP_BACKWARD_MISTAKES = [
     *(_step_backward_mistake(f"the {_GATE_NAMES[gate]} is a sigmoid, so its derivative is {gate}_t (1 - {gate}_t); "
                              f"1 - {gate}_t^2 is the tanh's, right for the candidate g only.", tanh_prime_for=gate)
       for gate in "ifo"),
+    _step_backward_mistake("the gates' pre-activations need the sigmoid's derivative: da_i = di * i_t (1 - i_t), "
+                           "and the same for f and o; without it the gradient skips the squashing.",
+                           gate_prime=False),
+    _step_backward_mistake("the forget gate multiplies c_{t-1}, the cell before this step, so df = dc * c_{t-1}; "
+                           "c_t is the cell after it.", df_uses_c_t=True),
+    _step_backward_mistake("dc = dc_t + dh_t * o_t * (1 - tanh(c_t)^2): the path through h_t = o_t * tanh(c_t) "
+                           "passes the tanh, so its slope 1 - tanh(c_t)^2 belongs in it.", squash_prime=False),
+    _step_backward_mistake("dc_prev should be the *total* dc (dc_t plus what came through h_t) times f_t, not the "
+                           "dc_t that came in.", carry_incoming=True),
     _step_backward_mistake('grads["b"] is the batch mean of da; every example adds its share to the loss, so the '
                            "bias gradient is the sum, da.sum(axis=0) (just as da.T @ x_t sums over the batch for "
                            "W_x).", bias_reduce="mean"),

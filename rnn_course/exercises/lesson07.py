@@ -39,9 +39,9 @@ def _reset_before_product(x_t, h_prev, W_x, W_h, b_x, b_h):
     return (1 - z) * n + z * h_prev
 
 
-@known_mistake("z and 1 - z are swapped: h = z * n + (1 - z) * h_prev is the update of Cho et al.'s "
-               "paper notation read backwards. In PyTorch's form z is how much of h_prev is KEPT: "
-               "h = (1 - z) * n + z * h_prev.")
+@known_mistake("z and 1 - z are swapped: you computed h = z * n + (1 - z) * h_prev. In PyTorch's form z is "
+               "how much of h_prev is KEPT: h = (1 - z) * n + z * h_prev (minGRU papers write it the other way "
+               "round, so check which convention a source uses).")
 def _swapped_z(x_t, h_prev, W_x, W_h, b_x, b_h):
     _, p = _parts(x_t, h_prev, W_x, W_h, b_x, b_h)
     r, z = _sigmoid(sum(p["r"])), _sigmoid(sum(p["z"]))
@@ -85,6 +85,12 @@ def _sigmoid_candidate(x_t, h_prev, W_x, W_h, b_x, b_h):
     return (1 - z) * n + z * h_prev
 
 
+@known_mistake("the recurrent biases b_h are missing: PyTorch's GRU adds two biases, b_x to the input's share "
+               "and b_h to the state's, a_h = h_prev @ W_h.T + b_h (b_hn then sits inside the reset gate).")
+def _no_b_h(x_t, h_prev, W_x, W_h, b_x, b_h):
+    return gru_step(x_t, h_prev, W_x, W_h, b_x, np.zeros_like(b_h))
+
+
 @known_mistake("you returned the candidate n, not the new state: finish with h = (1 - z) * n + z * h_prev.")
 def _returned_n(x_t, h_prev, W_x, W_h, b_x, b_h):
     _, p = _parts(x_t, h_prev, W_x, W_h, b_x, b_h)
@@ -103,7 +109,7 @@ def _cases():
 
 compare_exercise(
     "07.gru_step", "One step of a GRU, in PyTorch's form", solution=gru_step, cases=_cases,
-    mistakes=[_reset_before_product, _swapped_z, _b_hn_outside, _keras_order, _no_reset, _sigmoid_candidate,
+    mistakes=[_reset_before_product, _swapped_z, _b_hn_outside, _keras_order, _no_reset, _sigmoid_candidate, _no_b_h,
               _returned_n],
     praise="r and z from both inputs, the reset gate on W_hn h_prev + b_hn, and z keeping h_prev: "
            "PyTorch's nn.GRU step.",

@@ -114,7 +114,8 @@ def forget_readout(f) -> str:
         return "median f = 0: the cell is wiped at every step"
     half_life = np.log(0.5) / np.log(f_mid)
     held = f"half of c survives {half_life:,.0f} steps" if half_life >= 1.5 else "c is mostly gone after one step"
-    return f"median f = {f_mid:.5f}, 1 - f = {gap:.1e}: {held}"
+    digits = max(2, int(np.ceil(-np.log10(gap))) + 2)          # enough to show the first two digits of 1 - f
+    return f"median f = {f_mid:.{digits}f}, 1 - f = {gap:.1e}: {held}"
 
 
 def draw_traces(figure, data: dict, top: float = 0.96):
