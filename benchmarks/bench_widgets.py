@@ -11,7 +11,9 @@ percentile, and the process's CPU time, which other programs on a busy machine d
 - its parts: the LSTM run alone, the blit + PNG encode alone;
 - a full redraw, which happens once, when the explorer is built (its axes never change);
 - the same frame with ipympl (``%matplotlib widget``): ``set_ydata`` then the full Agg
-  draw and diff-image encode the kernel does when the front end asks for a redraw;
+  draw and diff-image encode the kernel does when the front end asks for a redraw. ipympl is
+  not a course dependency (no lesson uses it); this line is measured only where it is
+  installed (``.venv/bin/pip install ipympl``);
 - the same frame re-rendered as an inline PNG into an ``Output`` widget (``savefig``).
 
 Then one slider move of each other lesson's widget that exists (neuron, rnn_unit,
@@ -74,16 +76,19 @@ def bench_gate_explorer(repeat: int) -> dict:
 
 
 def _bench_alternatives(gx, sweep) -> dict:
-    results = {}
+    values = gx.PRESETS["remember the first pulse"][1]
+    return {**_bench_ipympl(gx, sweep, values), **_bench_inline(gx, sweep, values)}
+
+
+def _bench_ipympl(gx, sweep, values) -> dict:
     try:
         import matplotlib
 
         matplotlib.use("module://ipympl.backend_nbagg")
         import matplotlib.pyplot as plt
-    except Exception as err:  # ipympl missing or unusable here: say so, measure the rest
-        return {f"ipympl: not measured ({type(err).__name__})": []}
-    values = gx.PRESETS["remember the first pulse"][1]
-
+    except Exception as err:  # ipympl not installed (it is no course dependency) or unusable here
+        return {f"ipympl: not measured ({type(err).__name__}; `pip install ipympl` to measure it)": []}
+    results = {}
     fig = plt.figure(figsize=(8, 6), dpi=80)
     axes, lines, _ = gx.draw_traces(fig, gx.run_unit(values, "pulse"))
     canvas = fig.canvas
@@ -99,7 +104,10 @@ def _bench_alternatives(gx, sweep) -> dict:
 
     results["ipympl: set_ydata + draw (diff image)"] = _time_each(ipympl_frame, sweep)
     plt.close(fig)
+    return results
 
+
+def _bench_inline(gx, sweep, values) -> dict:
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
@@ -115,8 +123,7 @@ def _bench_alternatives(gx, sweep) -> dict:
         fig.savefig(buf, format="png")       # what an Output widget + inline backend re-renders
         return buf.getvalue()
 
-    results["inline PNG into an Output widget"] = _time_each(inline_frame, sweep)
-    return results
+    return {"inline PNG into an Output widget": _time_each(inline_frame, sweep)}
 
 
 def bench_other_widgets(repeat: int) -> dict:

@@ -6,6 +6,8 @@
     rnn-course progress             which exercises pass, lesson by lesson
     rnn-course check                is this machine ready? PASS/FAIL per item, non-zero exit on a FAIL
     rnn-course solutions [LESSON]   every reference solution (--markdown: the page docs/solutions.md)
+    rnn-course grade ROOM           for instructors: which exercises each learner in ROOM has done
+                                    (--csv FILE: one row per learner and exercise; --timeout SECONDS)
 
 Nothing here ever overwrites a file in the workspace. Mistakes in the input (an unknown
 lesson, a workspace path that is a file, a folder without write permission) print one
@@ -30,16 +32,42 @@ from pathlib import Path
 from rnn_course import __version__
 from rnn_course import workspace as ws
 from rnn_course.exercises.core import find_workspace
+from rnn_course.grade import DEFAULT_TIMEOUT as DEFAULT_GRADE_TIMEOUT
+from rnn_course.grade import GradeError
 
 EXIT_BAD_INPUT = 2
 EXIT_CHECK_FAILED = 1
+DEFAULT_GRADE_JOBS = max(1, min(4, (os.cpu_count() or 2) // 2))
 
 Launcher = Callable[[list, Path], int]
 
 
+# The course's JupyterLab neither fetches the Jupyter news feed nor checks for a newer JupyterLab
+# (no requests leave the machine), and so never asks the learner about news: set on its command
+# line (the server side) and, as defaults of the notification settings, through a Jupyter config
+# folder the course ships (the page side). The learner's own ~/.jupyter is never written to.
+COURSE_LAB_OPTIONS = ["--LabApp.news_url=None", "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"]
+COURSE_JUPYTER_CONFIG = Path(__file__).resolve().parent / "data" / "jupyter-config"
+ROOT_NOTE = ("Running as root (a container or a VM, for example): JupyterLab refuses to start as root "
+             "unless told, so the course passes it --allow-root; to avoid it, run `make lab` as an ordinary user.")
+
+
+def running_as_root() -> bool:
+    return hasattr(os, "geteuid") and os.geteuid() == 0
+
+
+def lab_environment(environ: dict | None = None) -> dict:
+    """The environment ``start`` runs JupyterLab in: the caller's, plus the course's Jupyter config
+    folder at the end of JUPYTER_CONFIG_PATH (its settings are defaults; the learner's own win)."""
+    env = dict(os.environ if environ is None else environ)
+    paths = [p for p in env.get("JUPYTER_CONFIG_PATH", "").split(os.pathsep) if p]
+    env["JUPYTER_CONFIG_PATH"] = os.pathsep.join([*paths, str(COURSE_JUPYTER_CONFIG)])
+    return env
+
+
 def launch_jupyterlab(command: list, cwd: Path) -> int:
     """Run JupyterLab in ``cwd`` until the learner stops it, and return its exit status."""
-    server = subprocess.Popen(command, cwd=cwd)
+    server = subprocess.Popen(command, cwd=cwd, env=lab_environment())
     while True:
         try:
             return server.wait()
@@ -47,9 +75,12 @@ def launch_jupyterlab(command: list, cwd: Path) -> int:
             continue
 
 
-def jupyterlab_command(first_lesson: str | None) -> list:
-    """The command ``start`` runs in the workspace: JupyterLab of this Python, on lesson 1."""
-    return [sys.executable, "-m", "jupyterlab", *([first_lesson] if first_lesson else [])]
+def jupyterlab_command(first_lesson: str | None, *, as_root: bool | None = None) -> list:
+    """The command ``start`` runs in the workspace: JupyterLab of this Python, on lesson 1, without
+    news or update checks, and with ``--allow-root`` when run as root."""
+    as_root = running_as_root() if as_root is None else as_root
+    return [sys.executable, "-m", "jupyterlab", *COURSE_LAB_OPTIONS, *(["--allow-root"] if as_root else []),
+            *([first_lesson] if first_lesson else [])]
 
 
 # ---------------------------------------------------------------------------------------
@@ -78,9 +109,12 @@ def cmd_start(args, launch: Launcher) -> int:
         print("  For the course's version of another file, move yours away and run `rnn-course start` again.")
     if args.no_lab:
         command = shlex.join(jupyterlab_command(report.first_lesson))
-        print(f"To open it: cd {shlex.quote(str(report.workspace))} && {command}")
+        config = shlex.quote(lab_environment()["JUPYTER_CONFIG_PATH"])
+        print(f"To open it: cd {shlex.quote(str(report.workspace))} && JUPYTER_CONFIG_PATH={config} {command}")
         return 0
     command = jupyterlab_command(report.first_lesson) + args.lab_options
+    if "--allow-root" in command:
+        print(ROOT_NOTE)
     print(f"Opening JupyterLab in {report.workspace} (stop it with Ctrl+C) ...", flush=True)
     return launch(command, report.workspace)
 
@@ -125,7 +159,6 @@ class Finding:
 
 WIDGET_EXTENSIONS = {
     "@jupyter-widgets/jupyterlab-manager": ("ipywidgets render in JupyterLab", "jupyterlab_widgets"),
-    "jupyter-matplotlib": ("interactive matplotlib figures (ipympl) render in JupyterLab", "ipympl"),
 }
 
 HEADLESS_MATPLOTLIB = """
@@ -181,6 +214,14 @@ def check_python(python_version: str | None = None, requires: str | None = None)
         requires = requirements()[0] or ">=3.10"
     ok = SpecifierSet(requires).contains(version)
     return Finding(ok, f"Python {version}", f"the course needs {requires}" + ("" if ok else "; install a newer Python"))
+
+
+def check_user(as_root: bool | None = None) -> Finding:
+    """Whether ``start`` will need ``--allow-root`` (it passes it; this only says so)."""
+    if running_as_root() if as_root is None else as_root:
+        return Finding(True, "running as root", "`rnn-course start` passes --allow-root to JupyterLab; "
+                                                "run as an ordinary user to avoid it")
+    return Finding(True, "running as an ordinary user", "JupyterLab starts without --allow-root")
 
 
 def check_packages(dependencies: Sequence[str] | None = None) -> list[Finding]:
@@ -335,7 +376,7 @@ def check_exercises() -> Finding:
 def doctor(source: Path | str | None = None, *, data_paths=None, config_paths=None,
            python: str = sys.executable) -> list[Finding]:
     """Everything ``rnn-course check`` looks at, as findings."""
-    findings = [check_python(), *check_packages()]
+    findings = [check_python(), check_user(), *check_packages()]
     for name, (purpose, package) in WIDGET_EXTENSIONS.items():
         findings.append(check_labextension(name, purpose, package, data_paths, config_paths))
     findings.append(check_kernel())
@@ -343,6 +384,31 @@ def doctor(source: Path | str | None = None, *, data_paths=None, config_paths=No
     findings.append(check_exercises())
     findings += check_lessons_import(source, python)
     return findings
+
+
+def cmd_grade(args) -> int:
+    from tqdm import tqdm
+
+    from rnn_course import grade
+    grade.learner_notebooks(args.room)          # a wrong ROOM, or an unwritable CSV: say so before any run
+    if args.csv:
+        target = Path(args.csv)
+        if target.is_dir() or not os.access(target.parent if str(target.parent) else ".", os.W_OK):
+            raise grade.GradeError(f"cannot write the CSV file {target}: "
+                                   + ("it is a folder." if target.is_dir() else "its folder is missing or read-only."))
+    try:
+        report = grade.grade_room(args.room, args.timeout, args.jobs, progress=lambda total: tqdm(
+            total=total, desc="Running notebooks", unit="notebook", file=sys.stderr))
+    except KeyboardInterrupt:
+        print("\nrnn-course grade: stopped; nothing was written.", file=sys.stderr)
+        return 130
+    if args.csv:
+        with open(args.csv, "w", newline="", encoding="utf-8") as out:
+            grade.write_csv(report.rows, out)
+    print(grade.summary(report))
+    if args.csv:
+        print(f"\nOne row per learner and exercise: {args.csv}")
+    return 0
 
 
 def cmd_check(args, findings_of: Callable[[], list[Finding]] = doctor) -> int:
@@ -391,6 +457,29 @@ def parser() -> argparse.ArgumentParser:
     solutions = sub.add_parser("solutions", help="print every exercise's reference solution")
     solutions.add_argument("lesson", nargs="?", help="only this lesson")
     solutions.add_argument("--markdown", action="store_true", help="as the Markdown page docs/solutions.md")
+
+    grade = sub.add_parser(
+        "grade", help="for instructors: which exercises each learner in a room has done",
+        description="Which exercises has each learner done? ROOM holds one folder per learner, named after "
+                    "the learner (ROOM/ada, ROOM/grace, ...), with that learner's notebooks in it, at any depth "
+                    "and under any name: a notebook counts for the lesson whose exercises it checks. Each one "
+                    "runs top to bottom in a fresh kernel of this environment, on a copy in a temporary folder "
+                    "(the learners' files are only read), with a time limit, and every check(...) it reaches "
+                    "is recorded. The terminal shows learners by lessons with the number of correct exercises.",
+        epilog="Statuses in the CSV: `correct`; `wrong` (the message says what the check found); `not attempted` "
+               "(the placeholder is still there, or the notebook never runs that check); `error` (the file is "
+               "not valid JSON, or the notebook raised an error outside a check, or ran past --timeout, before "
+               "reaching the check: the message gives the reason; checks before the stop keep their result). "
+               "Every exercise of a lesson the learner handed in gets a row. docs/instructor-guide.md says how "
+               "to collect the notebooks.")
+    grade.add_argument("room", metavar="ROOM", help="the folder with one folder of notebooks per learner")
+    grade.add_argument("--csv", metavar="FILE", help="also write one row per learner and exercise to FILE: "
+                                                    "learner, lesson, exercise, status, message")
+    grade.add_argument("--timeout", metavar="SECONDS", type=float, default=DEFAULT_GRADE_TIMEOUT,
+                       help=f"the time limit for one notebook (default {DEFAULT_GRADE_TIMEOUT:g}); a notebook "
+                            "still running then counts as `error` from the cell it was in")
+    grade.add_argument("--jobs", metavar="N", type=int, default=DEFAULT_GRADE_JOBS,
+                       help=f"run N notebooks at a time (default {DEFAULT_GRADE_JOBS} on this machine)")
     return top
 
 
@@ -424,8 +513,10 @@ def main(argv: Sequence[str] | None = None, *, launch: Launcher = launch_jupyter
             return cmd_progress(args)
         if args.command == "check":
             return cmd_check(args)
+        if args.command == "grade":
+            return cmd_grade(args)
         return cmd_solutions(args)
-    except ws.WorkspaceError as err:
+    except (ws.WorkspaceError, GradeError) as err:
         print(f"rnn-course {args.command}: {err}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except BrokenPipeError:  # the output went into `head` or a closed pager: stop quietly

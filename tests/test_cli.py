@@ -73,7 +73,9 @@ def snapshot(folder: Path) -> dict:
 
 # --------------------------------------------------------------------------------------- start
 
-def test_start_copies_the_lessons_and_opens_jupyterlab_on_lesson_1(lessons, tmp_path, capsys, launches):
+def test_start_copies_the_lessons_and_opens_jupyterlab_on_lesson_1(lessons, tmp_path, capsys, launches,
+                                                                  monkeypatch):
+    monkeypatch.setattr(cli, "running_as_root", lambda: False)
     calls, launch = launches
     target = tmp_path / "work"
     status, out, _ = run(capsys, "start", str(target), launch=launch)
@@ -87,8 +89,81 @@ def test_start_copies_the_lessons_and_opens_jupyterlab_on_lesson_1(lessons, tmp_
     assert core.find_workspace(target / "images") == target.resolve()
     assert sorted(json.loads((target / ws.MANIFEST).read_text())) == ["01_neurons.ipynb", "02_recurrence.ipynb",
                                                                        "images/cell.svg"]
-    assert calls == [([sys.executable, "-m", "jupyterlab", "01_neurons.ipynb"], target.resolve())]
+    assert calls == [([sys.executable, "-m", "jupyterlab", *cli.COURSE_LAB_OPTIONS, "01_neurons.ipynb"],
+                      target.resolve())]
     assert "Copied 3 new file(s)" in out
+    assert "--allow-root" not in out
+
+
+def test_start_as_root_passes_allow_root_and_says_why_in_one_line(lessons, tmp_path, capsys, launches, monkeypatch):
+    monkeypatch.setattr(cli, "running_as_root", lambda: True)
+    calls, launch = launches
+    status, out, _ = run(capsys, "start", str(tmp_path / "work"), "--", "--port", "9000", launch=launch)
+    assert status == 0
+    assert calls[0][0][-4:] == ["--allow-root", "01_neurons.ipynb", "--port", "9000"]
+    assert [line for line in out.splitlines() if "allow-root" in line] == [cli.ROOT_NOTE]
+    assert "--allow-root" in cli.ROOT_NOTE and "ordinary user" in cli.ROOT_NOTE
+    assert cli.jupyterlab_command(None, as_root=False) == [sys.executable, "-m", "jupyterlab",
+                                                           *cli.COURSE_LAB_OPTIONS]
+
+
+def test_check_says_whether_start_will_pass_allow_root():
+    root, user = cli.check_user(as_root=True), cli.check_user(as_root=False)
+    assert root.ok and root.what == "running as root" and "--allow-root" in root.detail
+    assert user.ok and "without --allow-root" in user.detail
+    assert cli.check_user().what == ("running as root" if os.geteuid() == 0 else "running as an ordinary user")
+
+
+def test_the_course_jupyterlab_neither_fetches_news_nor_checks_for_updates():
+    assert "--LabApp.news_url=None" in cli.COURSE_LAB_OPTIONS
+    assert "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate" in cli.COURSE_LAB_OPTIONS
+    overrides = json.loads((cli.COURSE_JUPYTER_CONFIG / "labconfig" / "default_setting_overrides.json").read_text())
+    assert overrides == {"@jupyterlab/apputils-extension:notification": {"fetchNews": "false",
+                                                                         "checkForUpdates": False}}
+    # Only the course's JupyterLab gets that folder, after whatever the learner has set.
+    env = cli.lab_environment({"HOME": "/home/ada", "JUPYTER_CONFIG_PATH": "/opt/site"})
+    assert env["JUPYTER_CONFIG_PATH"] == os.pathsep.join(["/opt/site", str(cli.COURSE_JUPYTER_CONFIG)])
+    assert cli.lab_environment({})["JUPYTER_CONFIG_PATH"] == str(cli.COURSE_JUPYTER_CONFIG)
+    assert "JUPYTER_CONFIG_DIR" not in env         # the learner's own ~/.jupyter stays where it is
+
+
+def test_the_course_jupyterlab_serves_news_off_and_no_update_check(tmp_path):
+    """A real JupyterLab started as `start` starts it (no browser): the notification settings
+    it serves say never fetch news, never check for updates, so it never asks."""
+    import socket
+    import time
+    import urllib.request
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = cli.lab_environment(dict(os.environ, HOME=str(tmp_path), JUPYTER_CONFIG_DIR=str(tmp_path / "jupyter"),
+                                   JUPYTER_DATA_DIR=str(tmp_path / "data")))
+    command = cli.jupyterlab_command(None) + ["--no-browser", f"--port={port}", "--ServerApp.token=t",
+                                              "--ServerApp.ip=127.0.0.1"]
+    server = subprocess.Popen(command, cwd=tmp_path, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}/lab/api"
+
+    def get(path):
+        with urllib.request.urlopen(f"{base}/{path}?token=t", timeout=10) as reply:
+            return json.loads(reply.read())
+    try:
+        for _ in range(300):
+            try:
+                settings = get("settings/@jupyterlab/apputils-extension:notification")
+                break
+            except OSError:
+                assert server.poll() is None, "JupyterLab did not start"
+                time.sleep(0.2)
+        else:
+            pytest.fail("JupyterLab did not answer within 60 s")
+        defaults = {name: spec.get("default") for name, spec in settings["schema"]["properties"].items()}
+        assert defaults["fetchNews"] == "false" and defaults["checkForUpdates"] is False
+        assert get("news") == {"news": []}
+        assert get("update")["notification"] is None
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    assert not (tmp_path / "jupyter" / "lab" / "user-settings").exists()   # nothing written for the learner
 
 
 def test_start_passes_options_after_a_double_dash_to_jupyterlab(lessons, tmp_path, capsys, launches):
@@ -111,7 +186,8 @@ def test_start_defaults_to_rnn_course_work_in_the_current_folder(lessons, tmp_pa
     status, out, _ = run(capsys, "start", "--no-lab")
     assert status == 0
     assert (tmp_path / "rnn-course-work" / "01_neurons.ipynb").is_file()
-    assert "-m jupyterlab 01_neurons.ipynb" in out
+    assert "-m jupyterlab " in out and " 01_neurons.ipynb" in out
+    assert f"JUPYTER_CONFIG_PATH={cli.COURSE_JUPYTER_CONFIG}" in out
 
 
 def test_start_inside_a_workspace_updates_it_rather_than_nesting_a_new_one(started, monkeypatch, capsys):

@@ -1,7 +1,10 @@
-"""pyproject.toml and environment.yml declare the same dependencies; README keeps its promise."""
+"""pyproject.toml and environment.yml declare the same dependencies (the course's, and the test
+extra's); the lessons' install carries no test tool; README keeps its promise."""
 
 import re
 from pathlib import Path
+
+import pytest
 
 try:
     import tomllib
@@ -15,37 +18,68 @@ def _name(requirement: str) -> str:
     return re.split(r"[<>=!~;\[ ]", requirement.strip(), maxsplit=1)[0].lower().replace("_", "-")
 
 
-def pyproject_dependencies() -> dict:
-    data = tomllib.loads((ROOT / "pyproject.toml").read_text())
-    return {_name(r): r for r in data["project"]["dependencies"]}
+TEST_EXTRA_MARK = "  # the test extra"
+TEST_TOOLS = {"pytest", "hypothesis", "ruff", "playwright", "nbval"}
+
+
+def pyproject() -> dict:
+    return tomllib.loads((ROOT / "pyproject.toml").read_text())
+
+
+def pyproject_dependencies(extra: str | None = None) -> dict:
+    """The course's dependencies, or with ``extra`` those of that optional extra."""
+    project = pyproject()["project"]
+    requirements = project["dependencies"] if extra is None else project["optional-dependencies"][extra]
+    return {_name(r): r for r in requirements}
 
 
 #: Packages conda-forge names differently from PyPI: conda's name -> pip's.
 CONDA_NAMES = {"pytorch": "torch"}
 
 
-def conda_dependencies() -> dict:
-    deps, in_deps = {}, False
+def conda_dependencies(part: str = "all") -> dict:
+    """environment.yml's conda dependencies: ``"course"`` those above the line
+    ``# the test extra``, ``"test"`` those below it, ``"all"`` both."""
+    deps, in_deps, section = {}, False, "course"
     for line in (ROOT / "environment.yml").read_text().splitlines():
         if line.startswith("dependencies:"):
             in_deps = True
             continue
+        if line.rstrip() == TEST_EXTRA_MARK:
+            section = "test"
         m = re.match(r"^  - (?!pip:)(\S[^#]*)$", line)
-        if in_deps and m:
+        if in_deps and m and part in ("all", section):
             spec = m.group(1).strip()
             deps[CONDA_NAMES.get(_name(spec), _name(spec))] = spec
     return deps
 
 
-def test_environment_yml_and_pyproject_declare_the_same_dependencies():
-    pip_deps = pyproject_dependencies()
-    conda_deps = conda_dependencies()
+@pytest.mark.parametrize("part, extra", [("course", None), ("test", "test")])
+def test_environment_yml_and_pyproject_declare_the_same_dependencies(part, extra):
+    pip_deps = pyproject_dependencies(extra)
+    conda_deps = conda_dependencies(part)
     conda_deps.pop("python", None)
     conda_deps.pop("pip", None)
     assert set(pip_deps) == set(conda_deps), (
-        f"only in pyproject.toml: {sorted(set(pip_deps) - set(conda_deps))}; "
+        f"{part}: only in pyproject.toml: {sorted(set(pip_deps) - set(conda_deps))}; "
         f"only in environment.yml: {sorted(set(conda_deps) - set(pip_deps))}"
     )
+
+
+def test_the_lessons_install_carries_no_test_tool_and_make_test_installs_them():
+    assert not TEST_TOOLS & set(pyproject_dependencies()), "a test tool is back among the lessons' dependencies"
+    assert TEST_TOOLS <= set(pyproject_dependencies("test"))
+    makefile = (ROOT / "Makefile").read_text()
+    assert re.search(r"-m pip install .*-e '?\.\[test\]'?", makefile)
+    assert re.search(r"^test:.*install-test", makefile, re.M)
+    assert not re.search(r"^lab:.*install-test", makefile, re.M)
+
+
+def test_the_licence_is_an_spdx_expression_that_setuptools_reads_without_a_warning():
+    data = pyproject()
+    assert data["project"]["license"] == "MIT"
+    (setuptools,) = [r for r in data["build-system"]["requires"] if _name(r) == "setuptools"]
+    assert _version(setuptools) == ">=77"        # the first setuptools that takes a licence expression
 
 
 def _version(requirement: str) -> str:
@@ -57,7 +91,7 @@ def _version(requirement: str) -> str:
 
 
 def test_environment_yml_and_pyproject_ask_for_the_same_versions():
-    pip_deps, conda_deps = pyproject_dependencies(), conda_dependencies()
+    pip_deps, conda_deps = {**pyproject_dependencies(), **pyproject_dependencies("test")}, conda_dependencies()
     drift = {name: (pip_deps[name], conda_deps[name]) for name in set(pip_deps) & set(conda_deps)
              if _version(pip_deps[name]) != _version(conda_deps[name])}
     assert not drift, f"pyproject.toml and environment.yml ask for different versions: {drift}"
@@ -70,7 +104,7 @@ def test_the_version_comparison_sees_a_drift():
 
 
 def test_nbval_is_pinned_to_the_current_release_in_both():
-    assert pyproject_dependencies()["nbval"].replace(" ", "") == "nbval==0.11.*"
+    assert pyproject_dependencies("test")["nbval"].replace(" ", "") == "nbval==0.11.*"
     assert conda_dependencies()["nbval"].replace(" ", "") == "nbval=0.11"
 
 

@@ -87,6 +87,7 @@ from ..gradcheck import gradcheck, relative_error
 REGISTRY: dict = {}
 WORKSPACE_MARKER = ".rnn-course-workspace"
 PROGRESS_FILE = "progress.json"
+GRADE_LOG_VARIABLE = "RNN_COURSE_GRADE_LOG"   # set by `rnn-course grade` for the kernels it runs
 
 
 class Mistake(Exception):
@@ -506,6 +507,7 @@ def read_progress(workspace: Path) -> dict:
 
 def _record(result: CheckResult) -> None:
     """Remember the latest result per exercise in the workspace's progress file (workspaces only)."""
+    _log_for_grading(result)
     workspace = find_workspace()
     if workspace is None:
         return
@@ -518,3 +520,12 @@ def _record(result: CheckResult) -> None:
         os.replace(tmp, path)
     except OSError:
         tmp.unlink(missing_ok=True)  # a read-only workspace must not break the lesson
+
+
+def _log_for_grading(result: CheckResult) -> None:
+    """Under ``rnn-course grade``, also append the result as one JSON line to the file that
+    :data:`GRADE_LOG_VARIABLE` names (grade sets it for each notebook's kernel; otherwise unset)."""
+    log = os.environ.get(GRADE_LOG_VARIABLE)
+    if log:
+        with open(log, "a", encoding="utf-8") as out:
+            out.write(json.dumps({"name": result.name, "status": result.status, "message": result.message}) + "\n")
