@@ -34,7 +34,7 @@ test: install-test lint
 	$(BIN)/python -m pytest $(PYTEST_NBVAL)
 
 lint: install-test
-	$(BIN)/ruff check rnn_course tests notebooks benchmarks tools
+	$(BIN)/ruff check rnn_course tests notebooks benchmarks tools book
 
 test-unit: install-test
 	$(BIN)/python -m pytest tests
