@@ -170,6 +170,11 @@ def rnn_params(W_hh, input_size: int = 1, *, input_scale: float = 1.0, seed: int
     return {"W_xh": W_xh, "W_hh": W_hh.copy(), "b_h": np.zeros(H)}
 
 
+def _mean_norm_by_lag(grads) -> np.ndarray:
+    """(T, B, H) gradients -> (T,) mean over the batch of each step's norm, reordered so index = lag."""
+    return np.linalg.norm(grads, axis=2).mean(axis=1)[::-1]
+
+
 def gradient_flow(params: dict, x, activation: str = "tanh", *, seed: int = 0) -> GradientFlow:
     """Backpropagate a unit-norm loss gradient from the last state and measure it at every step.
 
@@ -185,7 +190,7 @@ def gradient_flow(params: dict, x, activation: str = "tanh", *, seed: int = 0) -
     dh = np.zeros_like(h)
     dh[-1] = v
     *_, dh_steps = rnn.backward(dh, cache, return_dh_steps=True)
-    norms = np.linalg.norm(dh_steps, axis=2).mean(axis=1)[::-1]          # index = lag
+    norms = _mean_norm_by_lag(dh_steps)
     per_unit = np.abs(dh_steps).mean(axis=1)[::-1]
     _, dact = activations.get(activation)
     saturation = 1.0 - dact(h).mean(axis=(1, 2))[::-1]
@@ -349,10 +354,6 @@ def lstm_gradient_routes(params: dict, x) -> LSTMGradientRoutes:
     for t in range(T - 2, -1, -1):
         product[t] = product[t + 1] * f[t + 1]
     cell_path = dc_steps[-1][None] * product
-
-    def by_lag(grads):
-        return np.linalg.norm(grads, axis=2).mean(axis=1)[::-1]
-
-    total, along_cell = by_lag(dc_steps), by_lag(cell_path)
+    total, along_cell = _mean_norm_by_lag(dc_steps), _mean_norm_by_lag(cell_path)
     return LSTMGradientRoutes(np.arange(T), total / total[0], along_cell / total[0],
                               product.mean(axis=(1, 2))[::-1])

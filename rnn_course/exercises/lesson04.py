@@ -386,18 +386,17 @@ def _flat(step_backward):
     return flat
 
 
-def _step_backward_variant(dh, dc_in, cache, *, h_path=True, times_f=True, df_uses_c_prev=True, do_uses_tanh=True,
-                           squash_prime_of_c=False, candidate_prime="tanh", tanh_prime_for="", blocks="ifgo",
-                           bias_reduce="sum", gate_prime=True, df_uses_c_t=False, squash_prime=True,
-                           carry_incoming=False):
+def _step_backward_variant(dh, dc_in, cache, *, h_path=True, times_f=True, df_factor="c_prev", do_uses_tanh=True,
+                           squash_slope="tanh", candidate_prime="tanh", tanh_prime_for="", blocks="ifgo",
+                           bias_reduce="sum", gate_prime=True, carry_incoming=False):
     """The step backward with one deliberate change, its grads spread out as in :func:`_flat`."""
     i, f, g, o = cache["i"], cache["f"], cache["g"], cache["o"]
     c_t = cache["c_t"]
     tanh_c = np.tanh(c_t)
-    slope = 1 - c_t**2 if squash_prime_of_c else 1 - tanh_c**2
-    dc = dc_in + (dh * o * (slope if squash_prime else 1.0) if h_path else 0.0)
+    slope = {"tanh": 1 - tanh_c**2, "of c": 1 - c_t**2, "none": 1.0}[squash_slope]
+    dc = dc_in + (dh * o * slope if h_path else 0.0)
     do = dh * (tanh_c if do_uses_tanh else c_t)
-    df = dc * (c_t if df_uses_c_t else cache["c_prev"] if df_uses_c_prev else 1.0)
+    df = dc * {"c_prev": cache["c_prev"], "c_t": c_t, "one": 1.0}[df_factor]
     g_prime = 1 - g**2 if candidate_prime == "tanh" else g * (1 - g)
     prime = {gate: 1 - s**2 if gate in tanh_prime_for else s * (1 - s) if gate_prime else 1.0
              for gate, s in (("i", i), ("f", f), ("o", o))}
@@ -420,12 +419,12 @@ _STEP_BACKWARD_MISTAKES = [
     _step_backward_mistake("dc_prev should be dc * f_t: c_{t-1} enters c_t multiplied by the forget gate.",
                            times_f=False),
     _step_backward_mistake("the forget gate multiplies c_{t-1}, so its gradient is dc * c_{t-1} (before the "
-                           "sigmoid's f (1 - f)).", df_uses_c_prev=False),
+                           "sigmoid's f (1 - f)).", df_factor="one"),
     _step_backward_mistake("h_t = o_t * tanh(c_t), so the output gate's gradient is dh_t * tanh(c_t), not "
                            "dh_t * c_t.", do_uses_tanh=False),
     _step_backward_mistake("dc = dc_t + dh_t * o_t * (1 - tanh(c_t)^2): the tanh's derivative at c_t is "
                            "1 - tanh(c_t)^2, not 1 - c_t^2 (c_t is what goes into the tanh, not what comes out).",
-                           squash_prime_of_c=True),
+                           squash_slope="of c"),
     _step_backward_mistake("the candidate is g_t = tanh(a_g), so its derivative is 1 - g_t^2; g_t (1 - g_t) is "
                            "the sigmoid's, right for i, f and o only.", candidate_prime="sigmoid"),
     *(_step_backward_mistake(f"the {_GATE_NAMES[gate]} is a sigmoid, so its derivative is {gate}_t (1 - {gate}_t); "
@@ -435,9 +434,9 @@ _STEP_BACKWARD_MISTAKES = [
                            "and the same for f and o; without it the gradient skips the squashing.",
                            gate_prime=False),
     _step_backward_mistake("the forget gate multiplies c_{t-1}, the cell before this step, so df = dc * c_{t-1}; "
-                           "c_t is the cell after it.", df_uses_c_t=True),
+                           "c_t is the cell after it.", df_factor="c_t"),
     _step_backward_mistake("dc = dc_t + dh_t * o_t * (1 - tanh(c_t)^2): the path through h_t = o_t * tanh(c_t) "
-                           "passes the tanh, so its slope 1 - tanh(c_t)^2 belongs in it.", squash_prime=False),
+                           "passes the tanh, so its slope 1 - tanh(c_t)^2 belongs in it.", squash_slope="none"),
     _step_backward_mistake("dc_prev should be the *total* dc (dc_t plus what came through h_t) times f_t, not the "
                            "dc_t that came in.", carry_incoming=True),
     _step_backward_mistake('grads["b"] is the batch mean of da; every example adds its share to the loss, so the '

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from .core import compare_exercise, known_mistake
+from .. import gru
+from ..activations import sigmoid
+from .core import KnownMistake, compare_exercise, known_mistake
 
 
 def gru_step(x_t, h_prev, W_x, W_h, b_x, b_h):
@@ -17,85 +19,60 @@ def gru_step(x_t, h_prev, W_x, W_h, b_x, b_h):
     return (1 - z) * n + z * h_prev
 
 
-def _sigmoid(a):
-    return 1 / (1 + np.exp(-a))
+def _step_variant(x_t, h_prev, W_x, W_h, b_x, b_h, *, order="rzn", reset="after", candidate=np.tanh,
+                  swap_z=False, return_n=False):
+    """The GRU step with one named change (the defaults are right); blocks read in ``order``.
 
-
-def _parts(x_t, h_prev, W_x, W_h, b_x, b_h, order="rzn"):
-    """The pre-activations split into blocks, read in ``order`` (the reference reads r, z, n)."""
+    ``reset``: "after" (PyTorch: r * (W_hn h + b_hn)), "before" (Cho et al.: W_hn (r * h) + b_hn),
+    "bias outside" (r * (W_hn h) + b_hn) or "none" (no reset gate).
+    """
     H = h_prev.shape[1]
     a_x, a_h = x_t @ W_x.T + b_x, h_prev @ W_h.T + b_h
-    blocks = {name: slice(k * H, (k + 1) * H) for k, name in enumerate(order)}
-    return H, {k: (a_x[:, s], a_h[:, s]) for k, s in blocks.items()}
+    block = {name: slice(k * H, (k + 1) * H) for k, name in enumerate(order)}
+    r, z = (sigmoid(a_x[:, block[g]] + a_h[:, block[g]]) for g in "rz")
+    if reset == "before":
+        n = gru.candidate_reset_before({"W_x": W_x, "W_h": W_h, "b_x": b_x, "b_h": b_h}, x_t, h_prev)
+    else:
+        recurrent = {"after": r * a_h[:, block["n"]], "none": a_h[:, block["n"]],
+                     "bias outside": r * (h_prev @ W_h[block["n"]].T) + b_h[block["n"]]}[reset]
+        n = candidate(a_x[:, block["n"]] + recurrent)
+    if return_n:
+        return n
+    return z * n + (1 - z) * h_prev if swap_z else (1 - z) * n + z * h_prev
 
 
-@known_mistake("you applied the reset gate before the product, as Cho et al. (2014) write the GRU: "
-               "tanh(W_xn x + b_xn + W_hn (r * h_prev) + b_hn). PyTorch (and cuDNN, and Keras's default "
-               "reset_after=True) apply it after: r * (W_hn h_prev + b_hn).")
-def _reset_before_product(x_t, h_prev, W_x, W_h, b_x, b_h):
-    H, p = _parts(x_t, h_prev, W_x, W_h, b_x, b_h)
-    r, z = _sigmoid(sum(p["r"])), _sigmoid(sum(p["z"]))
-    n = np.tanh(p["n"][0] + (r * h_prev) @ W_h[2 * H:].T + b_h[2 * H:])
-    return (1 - z) * n + z * h_prev
+def _mistake(explanation: str, **change) -> KnownMistake:
+    return KnownMistake(lambda *args: _step_variant(*args, **change), explanation)
 
 
-@known_mistake("z and 1 - z are swapped: you computed h = z * n + (1 - z) * h_prev. In PyTorch's form z is "
-               "how much of h_prev is KEPT: h = (1 - z) * n + z * h_prev (minGRU papers write it the other way "
-               "round, so check which convention a source uses).")
-def _swapped_z(x_t, h_prev, W_x, W_h, b_x, b_h):
-    _, p = _parts(x_t, h_prev, W_x, W_h, b_x, b_h)
-    r, z = _sigmoid(sum(p["r"])), _sigmoid(sum(p["z"]))
-    n = np.tanh(p["n"][0] + r * p["n"][1])
-    return z * n + (1 - z) * h_prev
-
-
-@known_mistake("the recurrent bias b_hn is outside the reset gate: r * (W_hn h_prev) + b_hn. In PyTorch's "
-               "form it is inside, r * (W_hn h_prev + b_hn), which is why the GRU keeps two biases.")
-def _b_hn_outside(x_t, h_prev, W_x, W_h, b_x, b_h):
-    H, p = _parts(x_t, h_prev, W_x, W_h, b_x, b_h)
-    r, z = _sigmoid(sum(p["r"])), _sigmoid(sum(p["z"]))
-    n = np.tanh(p["n"][0] + r * (h_prev @ W_h[2 * H:].T) + b_h[2 * H:])
-    return (1 - z) * n + z * h_prev
-
-
-@known_mistake("you read the blocks in the order z, r, n (Keras's kernel order); PyTorch stacks them "
-               "r, z, n: rows 0..H-1 are the reset gate, H..2H-1 the update gate.")
-def _keras_order(x_t, h_prev, W_x, W_h, b_x, b_h):
-    _, p = _parts(x_t, h_prev, W_x, W_h, b_x, b_h, order="zrn")
-    r, z = _sigmoid(sum(p["r"])), _sigmoid(sum(p["z"]))
-    n = np.tanh(p["n"][0] + r * p["n"][1])
-    return (1 - z) * n + z * h_prev
-
-
-@known_mistake("the reset gate is missing: n = tanh(a_xn + a_hn). It belongs on the recurrent part, "
-               "n = tanh(a_xn + r * a_hn).")
-def _no_reset(x_t, h_prev, W_x, W_h, b_x, b_h):
-    _, p = _parts(x_t, h_prev, W_x, W_h, b_x, b_h)
-    z = _sigmoid(sum(p["z"]))
-    n = np.tanh(sum(p["n"]))
-    return (1 - z) * n + z * h_prev
-
-
-@known_mistake("your candidate uses the sigmoid; the candidate n is a tanh (range -1..1), only r and z are "
-               "sigmoids.")
-def _sigmoid_candidate(x_t, h_prev, W_x, W_h, b_x, b_h):
-    _, p = _parts(x_t, h_prev, W_x, W_h, b_x, b_h)
-    r, z = _sigmoid(sum(p["r"])), _sigmoid(sum(p["z"]))
-    n = _sigmoid(p["n"][0] + r * p["n"][1])
-    return (1 - z) * n + z * h_prev
+_reset_before_product = _mistake(
+    "you applied the reset gate before the product, as Cho et al. (2014) write the GRU: "
+    "tanh(W_xn x + b_xn + W_hn (r * h_prev) + b_hn). PyTorch (and cuDNN, and Keras's default "
+    "reset_after=True) apply it after: r * (W_hn h_prev + b_hn).", reset="before")
+_swapped_z = _mistake(
+    "z and 1 - z are swapped: you computed h = z * n + (1 - z) * h_prev. In PyTorch's form z is "
+    "how much of h_prev is KEPT: h = (1 - z) * n + z * h_prev (minGRU papers write it the other way "
+    "round, so check which convention a source uses).", swap_z=True)
+_b_hn_outside = _mistake(
+    "the recurrent bias b_hn is outside the reset gate: r * (W_hn h_prev) + b_hn. In PyTorch's "
+    "form it is inside, r * (W_hn h_prev + b_hn), which is why the GRU keeps two biases.", reset="bias outside")
+_keras_order = _mistake(
+    "you read the blocks in the order z, r, n (Keras's kernel order); PyTorch stacks them "
+    "r, z, n: rows 0..H-1 are the reset gate, H..2H-1 the update gate.", order="zrn")
+_no_reset = _mistake(
+    "the reset gate is missing: n = tanh(a_xn + a_hn). It belongs on the recurrent part, "
+    "n = tanh(a_xn + r * a_hn).", reset="none")
+_sigmoid_candidate = _mistake(
+    "your candidate uses the sigmoid; the candidate n is a tanh (range -1..1), only r and z are "
+    "sigmoids.", candidate=sigmoid)
+_returned_n = _mistake(
+    "you returned the candidate n, not the new state: finish with h = (1 - z) * n + z * h_prev.", return_n=True)
 
 
 @known_mistake("the recurrent biases b_h are missing: PyTorch's GRU adds two biases, b_x to the input's share "
                "and b_h to the state's, a_h = h_prev @ W_h.T + b_h (b_hn then sits inside the reset gate).")
 def _no_b_h(x_t, h_prev, W_x, W_h, b_x, b_h):
     return gru_step(x_t, h_prev, W_x, W_h, b_x, np.zeros_like(b_h))
-
-
-@known_mistake("you returned the candidate n, not the new state: finish with h = (1 - z) * n + z * h_prev.")
-def _returned_n(x_t, h_prev, W_x, W_h, b_x, b_h):
-    _, p = _parts(x_t, h_prev, W_x, W_h, b_x, b_h)
-    r = _sigmoid(sum(p["r"]))
-    return np.tanh(p["n"][0] + r * p["n"][1])
 
 
 def _cases():
