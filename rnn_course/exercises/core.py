@@ -98,6 +98,26 @@ class NotAttempted(Exception):
     """Raised when the learner's cell still holds the placeholder."""
 
 
+class LearnerError(Exception):
+    """A crash inside the learner's function that ran elsewhere (the grader's sandbox): the
+    exception's type name, its one-line text, and where in the learner's function it happened
+    (e.g. "line 4 of lstm_forward: h[t] = o * np.tanh(c)"), for the same one-line message as a
+    crash here."""
+
+    def __init__(self, type_name: str, text: str, where: str = ""):
+        super().__init__(type_name, text, where)
+        self.type_name, self.text, self.where = type_name, text, where
+
+
+class BorrowedCall(Exception):
+    """The learner's function called a function of the course's own package that its exercise
+    does not allow: ``qualname`` is that function's full name (``rnn_course.lstm.backward``)."""
+
+    def __init__(self, qualname: str):
+        super().__init__(qualname)
+        self.qualname = qualname
+
+
 class KnownMistake(NamedTuple):
     """A usual wrong answer: ``compute`` takes the reference solution's arguments and returns
     the wrong result; ``explanation`` is the sentence the learner reads when theirs equals it."""
@@ -120,6 +140,9 @@ class Exercise:
     checker: object
     solution: object
     solution_text: str | None = None
+    # Full names of the package functions the learner's function may call (``rnn_course.activations.sigmoid``);
+    # every other function of the rnn_course package, the exercise's own solution first, is the course's work.
+    allow: tuple = ()
 
     def source(self) -> str:
         """The reference solution as the learner would type it."""
@@ -147,12 +170,13 @@ class CheckResult:
     __str__ = __repr__
 
 
-def exercise(name: str, title: str, *, solution, solution_text: str | None = None):
-    """Decorator registering a custom checker under ``name`` (``"LL.short_name"``)."""
+def exercise(name: str, title: str, *, solution, solution_text: str | None = None, allow: Sequence[str] = ()):
+    """Decorator registering a custom checker under ``name`` (``"LL.short_name"``); ``allow`` lists the
+    package functions (full names) the learner's answer may call."""
     def register(checker):
         if name in REGISTRY:
             raise ValueError(f"exercise {name!r} is registered twice.")
-        REGISTRY[name] = Exercise(name, title, checker, solution, solution_text)
+        REGISTRY[name] = Exercise(name, title, checker, solution, solution_text, tuple(allow))
         return checker
     return register
 
@@ -165,7 +189,11 @@ _PLACEHOLDER_OPS = {"RESUME", "NOP", "CACHE", "LOAD_CONST", "RETURN_CONST", "RET
 
 
 def is_placeholder(fn) -> bool:
-    """True for a function whose body is only ``...``, ``pass`` and/or a docstring, or a lambda of ``...``."""
+    """True for a function whose body is only ``...``, ``pass`` and/or a docstring, or a lambda of ``...``.
+    An answer that ran elsewhere (the grader's proxy) says so itself in ``__rnn_course_placeholder__``."""
+    flag = getattr(type(fn), "__rnn_course_placeholder__", None)
+    if flag is not None:
+        return bool(getattr(fn, "__rnn_course_placeholder__"))
     code = getattr(fn, "__code__", None)
     if code is None or any(ins.opname not in _PLACEHOLDER_OPS for ins in dis.get_instructions(code)):
         return False
@@ -372,7 +400,7 @@ def diagnose(answer, solution, args, mistakes=(), outputs=None, *, rtol=1e-6, at
 
 def compare_exercise(name: str, title: str, *, solution, cases, mistakes: Sequence[KnownMistake] = (),
                      outputs=None, after=None, solution_text=None, rtol=1e-6, atol=1e-8,
-                     praise: str | None = None, hint: str = "") -> Exercise:
+                     praise: str | None = None, hint: str = "", allow: Sequence[str] = ()) -> Exercise:
     """Register exercise ``name``, checked by running the learner's function and ``solution`` on
     every argument tuple of ``cases()`` through :func:`diagnose`.
 
@@ -389,7 +417,7 @@ def compare_exercise(name: str, title: str, *, solution, cases, mistakes: Sequen
             text = f"{text} {after(answer)}"
         return text
 
-    exercise(name, title, solution=solution, solution_text=solution_text)(checker)
+    exercise(name, title, solution=solution, solution_text=solution_text, allow=allow)(checker)
     return REGISTRY[name]
 
 
@@ -446,6 +474,14 @@ def get(name: str) -> Exercise:
 def check(name: str, answer) -> CheckResult:
     """Check the learner's ``answer`` to exercise ``name`` and say what is right or wrong.
     Never raises for an answer, only for an unknown ``name`` (ValueError)."""
+    result = judge(name, answer)
+    _record(result)
+    return result
+
+
+def judge(name: str, answer) -> CheckResult:
+    """The verdict of ``check``, recorded nowhere: what the grader calls, in its own process, on a
+    proxy of the learner's function."""
     ex = get(name)
     try:
         if answer is None or answer is Ellipsis or is_placeholder(answer):
@@ -460,7 +496,6 @@ def check(name: str, answer) -> CheckResult:
         result = CheckResult(name, "wrong", str(err))
     except Exception as err:  # a checker tripped over an odd answer: still one line, never a traceback
         result = CheckResult(name, "wrong", f"the check could not use your answer ({_one_line(err)}).")
-    _record(result)
     return result
 
 
