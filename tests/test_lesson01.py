@@ -262,7 +262,7 @@ def _tanh_dZ(dA, A):
 
 
 @pytest.mark.parametrize("answer, says", [
-    (_through(lambda A: 1.0), "left out the tanh derivative"),
+    (_through(lambda A: 1.0), "skipped the tanh derivative"),
     (_through(lambda A: A * (1 - A)), "sigmoid's derivative"),
     (_through(lambda A: 1 - A), "not by tanh's derivative"),
     (lambda dA, X, W, A: (_tanh_dZ(dA, A) @ W, X.T @ _tanh_dZ(dA, A), _tanh_dZ(dA, A).sum(0)), "transposed"),
@@ -272,7 +272,7 @@ def _tanh_dZ(dA, A):
     (lambda dA, X, W, A: (_tanh_dZ(dA, A) @ W, _tanh_dZ(dA, A).T @ X, _tanh_dZ(dA, A).mean(0)), "averaged"),
     (lambda dA, X, W, A: (_tanh_dZ(dA, A) @ W, _tanh_dZ(dA, A).T @ X, dA.sum(0)), "not dA"),
     (lambda dA, X, W, A: (_tanh_dZ(dA, A) @ W.T, _tanh_dZ(dA, A).T @ X, _tanh_dZ(dA, A).sum(0)), "dX (N, D)"),
-    (lambda dA, X, W, A: (dA @ W, _tanh_dZ(dA, A).T @ X, _tanh_dZ(dA, A).sum(0)), "dX is off"),
+    (lambda dA, X, W, A: (dA @ W, _tanh_dZ(dA, A).T @ X, _tanh_dZ(dA, A).sum(0)), "dX skipped the tanh"),
     (lambda dA, X, W, A: (_tanh_dZ(dA, A).T @ X, _tanh_dZ(dA, A).sum(0)), "3 arrays"),
     (lambda dA, X, W, A: None, "forget to `return"),
     (_through(lambda A: -(1 - A**2)), "wrong sign"),

@@ -35,7 +35,7 @@ def test_step_jacobian_accepts_the_reference_and_an_explicit_diag_product():
     (lambda W, h: W.T @ np.diag(1 - h**2), "transposed"),                 # J^T, what the backward pass uses
     (lambda W, h: W.copy(), "derivative 1 - h_t^2 is missing"),
     (lambda W, h: (1 - h)[:, None] * W, "squared"),
-    (lambda W, h: (1 - np.tanh(h) ** 2)[:, None] * W, "no second tanh"),
+    (lambda W, h: (1 - np.tanh(h) ** 2)[:, None] * W, "a second time"),
     (lambda W, h: np.diag(1 - h**2) * W, "only the diagonal"),
     (lambda W, h: 2 * W, "differs from the expected one"),
     (lambda W, h: (1 - h**2) * W[0], "shape"),

@@ -346,7 +346,7 @@ def rnn_forward_shifted(x, h0, W_xh, W_hh, b_h):
 @wrong("02.rnn_forward")
 def rnn_forward_first_input(x, h0, W_xh, W_hh, b_h):
     h, out = h0, []
-    for t in range(len(x)):
+    for _ in range(len(x)):
         h = np.tanh(x[0] @ W_xh.T + h @ W_hh.T + b_h)
         out.append(h)
     return np.stack(out)

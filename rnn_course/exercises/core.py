@@ -193,7 +193,7 @@ def is_placeholder(fn) -> bool:
     An answer that ran elsewhere (the grader's proxy) says so itself in ``__rnn_course_placeholder__``."""
     flag = getattr(type(fn), "__rnn_course_placeholder__", None)
     if flag is not None:
-        return bool(getattr(fn, "__rnn_course_placeholder__"))
+        return bool(fn.__rnn_course_placeholder__)
     code = getattr(fn, "__code__", None)
     if code is None or any(ins.opname not in _PLACEHOLDER_OPS for ins in dis.get_instructions(code)):
         return False
