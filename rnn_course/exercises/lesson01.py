@@ -137,6 +137,8 @@ DENSE_FORWARD_MISTAKES = [
                   "(N, H).")(lambda *a: np.tanh(_z(*a)).T),
     known_mistake("your result is transposed and has no bias: tanh(W @ X.T) is (H, N); each row should be one "
                   "example, (N, H), with b added inside the tanh.")(lambda X, W, b: np.tanh(W @ X.T)),
+    known_mistake("you applied tanh to the input X before the weights; the layer squashes its own sum: "
+                  "tanh(X @ W.T + b).")(lambda X, W, b: np.tanh(X) @ W.T + b),
 ]
 
 compare_exercise("01.dense_forward", "The forward pass of a tanh layer", solution=dense_forward,
@@ -264,8 +266,21 @@ def _db_summed_over_everything(dA, X, W, A):
     return dX, dW, _dZ(dA, A).sum()
 
 
+@known_mistake("dZ uses A where dA belongs: dZ = dA * (1 - A**2), the gradient arriving from above times tanh's "
+               "derivative.")
+def _A_for_dA(dA, X, W, A):
+    return _back_from(A * (1 - A**2), X, W)
+
+
+@known_mistake("dX has shape (D, N): it is transposed. dX = dZ @ W, (N, H) @ (H, D), one row per example like X.")
+def _dX_transposed(dA, X, W, A):
+    dX, dW, db = _back_from(_dZ(dA, A), X, W)
+    return dX.T, dW, db
+
+
 DENSE_BACKWARD_MISTAKES += [_dW_transposed, _dW_mean, _db_mean, _dW_db_mean, _all_mean, _db_rows, _db_axis_1,
-                            _db_from_dA, _dX_from_dA, _dX_dW_swapped, _PRECEDENCE, _db_summed_over_everything]
+                            _db_from_dA, _dX_from_dA, _dX_dW_swapped, _PRECEDENCE, _db_summed_over_everything,
+                            _A_for_dA, _dX_transposed]
 
 
 def _dense_gradcheck(answer) -> str:

@@ -158,8 +158,14 @@ def _states_transposed(x, h0, W_xh, W_hh, b_h):
     return rnn_forward(x, h0, W_xh, W_hh, b_h).transpose(0, 2, 1)
 
 
+@known_mistake("the last step is missing: the loop ran over range(T - 1), so you returned T - 1 states. Run it over "
+               "every step, for t in range(T).")
+def _last_step_missing(x, h0, W_xh, W_hh, b_h):
+    return rnn_forward(x[:-1], h0, W_xh, W_hh, b_h)
+
+
 FORWARD_MISTAKES += [_last_state_only, _h0_kept, _h0_ignored, _state_not_carried, _first_input, _one_step_late,
-                     _first_step_missing, _backwards_in_time, _states_transposed]
+                     _first_step_missing, _backwards_in_time, _states_transposed, _last_step_missing]
 
 
 def _forward_cases():
@@ -277,6 +283,13 @@ def _dx_dh_prev_swapped(dh_t, x_t, h_prev, h_t, W_xh, W_hh):
     return (dh_prev, dx_t, *weights)
 
 
+@known_mistake("dh_prev multiplies by the tanh derivative after W_hh; the derivative belongs to this step's a, "
+               "before the weight: da = dh_t * (1 - h_t**2), then dh_prev = da @ W_hh.")
+def _dh_prev_slope_after(dh_t, x_t, h_prev, h_t, W_xh, W_hh):
+    dx_t, _, dW_xh, dW_hh, db_h = rnn_step_backward(dh_t, x_t, h_prev, h_t, W_xh, W_hh)
+    return dx_t, (dh_t @ W_hh) * (1 - h_t ** 2), dW_xh, dW_hh, db_h
+
+
 STEP_BACKWARD_MISTAKES += [
     _dh_prev_transposed, _dh_prev_without_slope, _dx_without_slope, _dW_hh_from_h_t, _dW_hh_transposed,
     _db_h_not_summed, _dW_xh_transposed,
@@ -285,7 +298,7 @@ STEP_BACKWARD_MISTAKES += [
     KnownMistake(_averaged(2), slips.averaged("dW_xh", "batch", "B", "dh_t", "the sum, da.T @ x_t")),
     KnownMistake(_averaged(4), slips.averaged("db_h", "batch", "B", "dh_t", "the sum, da.sum(axis=0)")),
     KnownMistake(_averaged(0, 1, 2, 3, 4), slips.averaged("every gradient", "batch", "B", "dh_t")),
-    _dx_dh_prev_swapped,
+    _dx_dh_prev_swapped, _dh_prev_slope_after,
 ]
 
 
@@ -451,10 +464,17 @@ def _loss_at_the_last_step_only(dh, x, h0, h, W_xh, W_hh):
     return rnn_backward(only_last, x, h0, h, W_xh, W_hh)
 
 
+@known_mistake("dW_xh has shape (D, H), but W_xh is (H, D): a weight's gradient has the weight's shape, "
+               "da[t].T @ x[t].")
+def _dW_xh_transposed_in_sequence(dh, x, h0, h, W_xh, W_hh):
+    dx, dh0, dW_xh, dW_hh, db_h = rnn_backward(dh, x, h0, h, W_xh, W_hh)
+    return dx, dh0, dW_xh.T, dW_hh, db_h
+
+
 SEQUENCE_MISTAKES += [_no_carry, _assigned, _dW_hh_from_h_t_in_sequence, _first_input_in_dW_xh, _averaged_over_T,
                       _runs_forwards, _carry_transposed, _h_minus_1_for_h0, _h0_ignored_in_backward,
                       _carry_after_the_slope, _carry_without_slope, _dW_hh_transposed_in_sequence,
-                      _loss_at_the_last_step_only]
+                      _loss_at_the_last_step_only, _dW_xh_transposed_in_sequence]
 
 
 def _sequence_case(seed: int, T: int, sizes=(B, D, H)):
@@ -539,7 +559,13 @@ def _one_sum_for_the_batch(logits, targets):
     return (e / e.sum() - _onehot(targets, logits.shape[1])) / len(targets)
 
 
-XENT_MISTAKES.append(_one_sum_for_the_batch)
+@known_mistake("you subtracted 1 from every entry; subtract it only at each row's target class, "
+               "p[np.arange(N), targets] -= 1 (that is p - onehot(y)).")
+def _one_subtracted_everywhere(logits, targets):
+    return (_p(logits) - 1) / len(targets)
+
+
+XENT_MISTAKES += [_one_sum_for_the_batch, _one_subtracted_everywhere]
 
 
 def _xent_cases():

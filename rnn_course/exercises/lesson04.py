@@ -295,6 +295,8 @@ NOT_SQUASHED = ("h_t = o_t * c_t leaves out the tanh: the cell is squashed befor
 NO_OUTPUT_GATE = ("h_t = tanh(c_t) leaves out the output gate: h_t = o_t * tanh(c_t), the gate deciding how much of "
                   "the cell is shown.")
 NO_BIAS = slips.no_bias("b", "every block's pre-activation is x_t @ W_x.T + h_{t-1} @ W_h.T + b")
+OUTPUT_GATE_INSIDE = ("the output gate went inside the tanh, h_t = tanh(o_t * c_t); it scales what the tanh shows: "
+                      "h_t = o_t * tanh(c_t).")
 H0_C0_SWAPPED = "h0 and c0 are swapped: the state starts as h0 and the cell as c0, h_prev, c_prev = h0, c0."
 CANDIDATE_NOT_TANH = slips.candidate_not_tanh("g_t", "i_t, f_t, o_t")
 GATES_NOT_SIGMOID = slips.gates_not_sigmoid("i_t, f_t, o_t")
@@ -387,6 +389,13 @@ def _shows_old_cell(x_t, h_prev, c_prev, W, b):
     return o * np.tanh(c_prev), c_t
 
 
+@known_mistake(OUTPUT_GATE_INSIDE)
+def _output_gate_inside(x_t, h_prev, c_prev, W, b):
+    _, c_t = lstm_step_concat(x_t, h_prev, c_prev, W, b)
+    o = _lstm_gates(np.concatenate([h_prev, x_t], axis=1) @ W.T + b, h_prev.shape[1])[3]
+    return np.tanh(o * c_t), c_t
+
+
 _STEP_MISTAKES = [
     _x_before_h,
     _step_with("c_t forgets everything: it is f_t * c_{t-1} + i_t * g_t; the forget gate scales the old cell state, "
@@ -402,6 +411,7 @@ _STEP_MISTAKES = [
     _step_with(NO_OUTPUT_GATE, gates=_held(o=1.0)),
     _shows_old_cell,
     KnownMistake(lambda x, h, c, W, b: lstm_step_concat(x, h, c, W, 0 * b), NO_BIAS),
+    _output_gate_inside,
 ]
 
 
@@ -466,6 +476,18 @@ def _shows_old_cell_in_sequence(x, h0, c0, W_x, W_h, b):
     return np.stack(hs), np.stack(cs)
 
 
+def _output_gate_inside_in_sequence(x, h0, c0, W_x, W_h, b):
+    H = h0.shape[1]
+    h, c, hs, cs = h0, c0, [], []
+    for x_t in x:
+        i, f, g, o = _lstm_gates(x_t @ W_x.T + h @ W_h.T + b, H)
+        c = f * c + i * g
+        h = np.tanh(o * c)
+        hs.append(h)
+        cs.append(c)
+    return np.stack(hs), np.stack(cs)
+
+
 _FORWARD_MISTAKES = [
     *(KnownMistake(model.forward, text) for text, model in MODEL_MISTAKES),
     _h0_every_step, _c0_every_step,
@@ -475,6 +497,7 @@ _FORWARD_MISTAKES = [
     _one_step_late, _c0_ignored, _h0_ignored, _forward_backwards_in_time,
     KnownMistake(_model(gates=_held(o=1.0)).forward, NO_OUTPUT_GATE),
     _shows_old_cell_in_sequence,
+    KnownMistake(_output_gate_inside_in_sequence, OUTPUT_GATE_INSIDE),
     KnownMistake(lambda x, h0, c0, *weights: lstm_forward(x, c0, h0, *weights), H0_C0_SWAPPED),
 ]
 
@@ -610,6 +633,15 @@ _STEP_BACKWARD_FUNCTIONS = [
                          "do = dh_t * tanh(c_t), not dc * tanh(c_t).",
                     lambda dh_t, dc, cache: dc * np.tanh(cache["c_t"])),
 ]
+
+
+@step_backward_mistake("dc left out the incoming dc_t: c_t reaches the loss along the cell too, so "
+                       "dc = dc_t + dh_t * o_t * (1 - tanh(c_t)^2).")
+def _incoming_dc_left_out(dh_t, dc_t, cache):
+    return lstm_step_backward(dh_t, 0 * dc_t, cache)
+
+
+_STEP_BACKWARD_FUNCTIONS.append(_incoming_dc_left_out)
 _STEP_BACKWARD_MISTAKES = [step_backward.known for step_backward in _STEP_BACKWARD_FUNCTIONS]
 
 

@@ -100,11 +100,23 @@ def _window_one_short(params, context, n_ahead):
     return np.array(predictions)
 
 
+@known_mistake("each forecast you kept is an array of shape (1, 1), the model's whole output; keep the number, "
+               "y[0, 0] (with readout=\"last\"), so that the forecasts form one array of shape (n_ahead,).")
+def _whole_output_kept(params, context, n_ahead):
+    return forecast(params, context, n_ahead)[:, None, None]
+
+
+@known_mistake("each forecast you kept is an array of shape (1,), a row of the model's output; keep the number, "
+               "y[0, 0] (with readout=\"last\"), so that the forecasts form one array of shape (n_ahead,).")
+def _output_row_kept(params, context, n_ahead):
+    return forecast(params, context, n_ahead)[:, None]
+
+
 FORECAST_MISTAKES = [
     _same_forecast, _feeds_the_last_observation, _growing_window,
     KnownMistake(_batch_major(lambda y: y[0, 0]), _FIRST_VALUE_ONLY),
     KnownMistake(_batch_major(lambda y: y[-1, 0]), _SWAPPED),
-    _first_forecast_missing, _context_included, _window_one_short,
+    _first_forecast_missing, _context_included, _window_one_short, _whole_output_kept, _output_row_kept,
 ]
 
 
