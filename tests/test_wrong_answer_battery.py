@@ -2,7 +2,8 @@
 learner types them: each wrong one must be told "wrong" with a sentence that names its cause (not only a
 relative error), each right one written another way (einsum, loops, float32) must pass.
 
-The summary test measures the fraction of wrong answers named by their cause; the issue asks for 95 %.
+The summary test measures the fraction of wrong answers named by their cause
+the issue asks for 95 %.
 """
 
 from __future__ import annotations
@@ -249,6 +250,18 @@ def dense_backward_A_for_dA(dA, X, W, A):
 def dense_backward_dX_column_form(dA, X, W, A):
     dZ = dA * (1 - A ** 2)
     return W.T @ dZ.T, dZ.T @ X, dZ.sum(axis=0)
+
+
+@wrong("01.dense_backward")
+def dense_backward_derivative_alone(dA, X, W, A):
+    dZ = (1 - A ** 2)
+    return dZ @ W, dZ.T @ X, dZ.sum(0)
+
+
+@wrong("01.dense_backward")
+def dense_backward_plus_A_squared(dA, X, W, A):
+    dZ = dA * (1 + A ** 2)
+    return dZ @ W, dZ.T @ X, dZ.sum(0)
 
 
 @right("01.dense_backward")
@@ -510,6 +523,18 @@ def rnn_step_backward_slope_after_weight(dh_t, x_t, h_prev, h_t, W_xh, W_hh):
     return da @ W_xh, dh_prev, da.T @ x_t, da.T @ h_prev, da.sum(axis=0)
 
 
+@wrong("02.rnn_step_backward")
+def rnn_step_backward_previous_tanh_too(dh_t, x_t, h_prev, h_t, W_xh, W_hh):
+    da = dh_t * (1 - h_t ** 2)
+    return da @ W_xh, da @ W_hh * (1 - h_prev ** 2), da.T @ x_t, da.T @ h_prev, da.sum(0)
+
+
+@wrong("02.rnn_step_backward")
+def rnn_step_backward_db_from_dh(dh_t, x_t, h_prev, h_t, W_xh, W_hh):
+    da = dh_t * (1 - h_t ** 2)
+    return da @ W_xh, da @ W_hh, da.T @ x_t, da.T @ h_prev, dh_t.sum(0)
+
+
 @right("02.rnn_step_backward")
 def rnn_step_backward_einsum(dh_t, x_t, h_prev, h_t, W_xh, W_hh):
     da = dh_t * (1 - h_t * h_t)
@@ -702,6 +727,51 @@ def rnn_backward_dW_xh_transposed(dh, x, h0, h, W_xh, W_hh):
     return dx, dh_next, dW_xh, dW_hh, db_h
 
 
+@wrong("02.rnn_backward")
+def rnn_backward_dh0_is_dh0(dh, x, h0, h, W_xh, W_hh):
+    dx, dWx, dWh, db = np.zeros_like(x), 0 * W_xh, 0 * W_hh, 0
+    dn = np.zeros_like(h0)
+    for t in reversed(range(len(x))):
+        hp = h[t - 1] if t > 0 else h0
+        da = (dh[t] + dn) * (1 - h[t] ** 2)
+        dx[t] = da @ W_xh
+        dWx += da.T @ x[t]
+        dWh += da.T @ hp
+        db = db + da.sum(0)
+        dn = da @ W_hh
+    return dx, dh[0], dWx, dWh, db
+
+
+@wrong("02.rnn_backward")
+def rnn_backward_dh0_zero(dh, x, h0, h, W_xh, W_hh):
+    dx, dWx, dWh, db = np.zeros_like(x), 0 * W_xh, 0 * W_hh, 0
+    dn = np.zeros_like(h0)
+    for t in reversed(range(len(x))):
+        hp = h[t - 1] if t > 0 else h0
+        da = (dh[t] + dn) * (1 - h[t] ** 2)
+        dx[t] = da @ W_xh
+        dWx += da.T @ x[t]
+        dWh += da.T @ hp
+        db = db + da.sum(0)
+        dn = da @ W_hh
+    return dx, np.zeros_like(h0), dWx, dWh, db
+
+
+@wrong("02.rnn_backward")
+def rnn_backward_carry_through_previous_tanh(dh, x, h0, h, W_xh, W_hh):
+    dx, dWx, dWh, db = np.zeros_like(x), 0 * W_xh, 0 * W_hh, 0
+    dn = np.zeros_like(h0)
+    for t in reversed(range(len(x))):
+        hp = h[t - 1] if t > 0 else h0
+        da = (dh[t] + dn) * (1 - h[t] ** 2)
+        dx[t] = da @ W_xh
+        dWx += da.T @ x[t]
+        dWh += da.T @ hp
+        db = db + da.sum(0)
+        dn = da @ W_hh * (1 - hp ** 2)
+    return dx, dn, dWx, dWh, db
+
+
 @right("02.rnn_backward")
 def rnn_backward_states_with_h0(dh, x, h0, h, W_xh, W_hh):
     states = np.concatenate([h0[None], h])           # states[t] is h_{t-1}
@@ -795,6 +865,22 @@ def xent_global_max(logits, targets):
 @wrong("02.softmax_cross_entropy_backward")
 def xent_minus_one_everywhere(logits, targets):
     return (_softmax_rows(logits) - 1) / len(targets)
+
+
+@wrong("02.softmax_cross_entropy_backward")
+def xent_one_added(logits, targets):
+    p = np.exp(logits - logits.max(1, keepdims=True))
+    p /= p.sum(1, keepdims=True)
+    p[np.arange(len(targets)), targets] += 1
+    return p / len(targets)
+
+
+@wrong("02.softmax_cross_entropy_backward")
+def xent_divided_by_size(logits, targets):
+    p = np.exp(logits - logits.max(1, keepdims=True))
+    p /= p.sum(1, keepdims=True)
+    p[np.arange(len(targets)), targets] -= 1
+    return p / logits.size
 
 
 @right("02.softmax_cross_entropy_backward")
@@ -1055,6 +1141,24 @@ def lstm_step_gate_inside_tanh(x_t, h_prev, c_prev, W, b):
     return np.tanh(o * c_t), c_t
 
 
+@wrong("04.lstm_step")
+def lstm_step_coupled(x_t, h_prev, c_prev, W, b):
+    H = h_prev.shape[1]
+    z = np.hstack([h_prev, x_t]) @ W.T + b
+    i, f, g, o = sig(z[:, :H]), sig(z[:, H:2*H]), np.tanh(z[:, 2*H:3*H]), sig(z[:, 3*H:])  # noqa: F841 (the learner's own line)
+    c = f * c_prev + (1 - f) * g
+    return o * np.tanh(c), c
+
+
+@wrong("04.lstm_step")
+def lstm_step_tanh_of_cell_returned(x_t, h_prev, c_prev, W, b):
+    H = h_prev.shape[1]
+    z = np.hstack([h_prev, x_t]) @ W.T + b
+    i, f, g, o = sig(z[:, :H]), sig(z[:, H:2*H]), np.tanh(z[:, 2*H:3*H]), sig(z[:, 3*H:])
+    c = f * c_prev + i * g
+    return o * np.tanh(c), np.tanh(c)
+
+
 @right("04.lstm_step")
 def lstm_step_split(x_t, h_prev, c_prev, W, b):
     H = h_prev.shape[1]
@@ -1201,6 +1305,34 @@ def lstm_forward_old_cell_shown(x, h0, c0, W_x, W_h, b):
         c = f * c + i * g
         hs.append(h)
         cs.append(c)
+    return np.stack(hs), np.stack(cs)
+
+
+@wrong("04.lstm_forward")
+def lstm_forward_coupled(x, h0, c0, W_x, W_h, b):
+    H = h0.shape[1]
+    h, c, hs, cs = h0, c0, [], []
+    for x_t in x:
+        z = x_t @ W_x.T + h @ W_h.T + b
+        i, f, g, o = sig(z[:, :H]), sig(z[:, H:2*H]), np.tanh(z[:, 2*H:3*H]), sig(z[:, 3*H:])  # noqa: F841 (the learner's own line)
+        c = f * c + (1 - f) * g
+        h = o * np.tanh(c)
+        hs.append(h)
+        cs.append(c)
+    return np.stack(hs), np.stack(cs)
+
+
+@wrong("04.lstm_forward")
+def lstm_forward_tanh_of_cell_returned(x, h0, c0, W_x, W_h, b):
+    H = h0.shape[1]
+    h, c, hs, cs = h0, c0, [], []
+    for x_t in x:
+        z = x_t @ W_x.T + h @ W_h.T + b
+        i, f, g, o = sig(z[:, :H]), sig(z[:, H:2*H]), np.tanh(z[:, 2*H:3*H]), sig(z[:, 3*H:])
+        c = f * c + i * g
+        h = o * np.tanh(c)
+        hs.append(h)
+        cs.append(np.tanh(c))
     return np.stack(hs), np.stack(cs)
 
 
@@ -1554,6 +1686,13 @@ def lstm_backward_mean_over_T(dh, x, h0, c0, W_x, W_h, b):
         db += da.sum(axis=0)
         dh_next, dc_next = da @ W_h, dc * f
     return dx, dh_next, dc_next, dW_x / T, dW_h / T, db / T
+
+
+@wrong("04.lstm_backward")
+def lstm_backward_dc0_zero(dh, x, h0, c0, W_x, W_h, b):
+    from rnn_course.exercises.lesson04 import lstm_backward
+    dx, dh0, dc0, a, bb, cc = lstm_backward(dh, x, h0, c0, W_x, W_h, b)
+    return dx, dh0, np.zeros_like(dc0), a, bb, cc
 
 
 @right("04.lstm_backward")
@@ -1951,6 +2090,26 @@ def gru_no_b_hn(x_t, h_prev, W_x, W_h, b_x, b_h):
     r = sig(a_x[:, :H] + a_h[:, :H] + b_h[:H])
     z = sig(a_x[:, H:2 * H] + a_h[:, H:2 * H] + b_h[H:2 * H])
     n = np.tanh(a_x[:, 2 * H:] + r * a_h[:, 2 * H:])
+    return (1 - z) * n + z * h_prev
+
+
+@wrong("07.gru_step")
+def gru_r_in_update(x_t, h_prev, W_x, W_h, b_x, b_h):
+    H = h_prev.shape[1]
+    ax, ah = x_t @ W_x.T + b_x, h_prev @ W_h.T + b_h
+    r = sig(ax[:, :H] + ah[:, :H])
+    z = sig(ax[:, H:2*H] + ah[:, H:2*H])  # noqa: F841 (the learner's own line)
+    n = np.tanh(ax[:, 2*H:] + r * ah[:, 2*H:])
+    return (1 - r) * n + r * h_prev
+
+
+@wrong("07.gru_step")
+def gru_z_in_candidate(x_t, h_prev, W_x, W_h, b_x, b_h):
+    H = h_prev.shape[1]
+    ax, ah = x_t @ W_x.T + b_x, h_prev @ W_h.T + b_h
+    r = sig(ax[:, :H] + ah[:, :H])  # noqa: F841 (the learner's own line)
+    z = sig(ax[:, H:2*H] + ah[:, H:2*H])
+    n = np.tanh(ax[:, 2*H:] + z * ah[:, 2*H:])
     return (1 - z) * n + z * h_prev
 
 

@@ -183,12 +183,12 @@ _OTHER_SLOPES = [
     (slips.sigmoid_derivative_for_tanh("A"), lambda A: A * (1 - A)),
     ("you multiplied by (1 - A)**2; tanh's derivative is 1 - A**2.", lambda A: (1 - A) ** 2),
     (slips.tanh_applied_twice("A", "Z"), lambda A: 1 - np.tanh(A) ** 2),
+    ("you multiplied by 1 + A**2; tanh's derivative is 1 - A**2, with a minus.", lambda A: 1 + A**2),
     (slips.wrong_sign("dZ = +dA * (1 - A**2)"), lambda A: -(1 - A**2)),
 ]
 
 #: ``dA * 1 - A**2``: the same derivative without its parentheses.
-_PRECEDENCE = KnownMistake(lambda dA, X, W, A: _back_from(dA * 1 - A**2, X, W), slips.precedence("dA * 1 - A**2",
-                                                                                                 "dA * (1 - A**2)"))
+_PRECEDENCE = KnownMistake(lambda dA, X, W, A: _back_from(dA * 1 - A**2, X, W), slips.precedence("dA", "A"))
 
 
 def _through(slope):
@@ -241,7 +241,7 @@ def _db_axis_1(dA, X, W, A):
     return dX, dW, _dZ(dA, A).sum(axis=1)
 
 
-@known_mistake("db is off: sum dZ = dA * (1 - A**2), not dA, over the examples.")
+@known_mistake(slips.bias_grad_from_upstream("db", "dZ", "dA * (1 - A**2)", "dA", "examples"))
 def _db_from_dA(dA, X, W, A):
     dX, dW, _ = _back_from(_dZ(dA, A), X, W)
     return dX, dW, dA.sum(axis=0)
@@ -278,9 +278,15 @@ def _dX_transposed(dA, X, W, A):
     return dX.T, dW, db
 
 
+@known_mistake("dZ is tanh's derivative alone, 1 - A**2: multiply it by dA, the gradient arriving from above, "
+               "dZ = dA * (1 - A**2).")
+def _derivative_alone(dA, X, W, A):
+    return _back_from(1 - A**2, X, W)
+
+
 DENSE_BACKWARD_MISTAKES += [_dW_transposed, _dW_mean, _db_mean, _dW_db_mean, _all_mean, _db_rows, _db_axis_1,
                             _db_from_dA, _dX_from_dA, _dX_dW_swapped, _PRECEDENCE, _db_summed_over_everything,
-                            _A_for_dA, _dX_transposed]
+                            _A_for_dA, _dX_transposed, _derivative_alone]
 
 
 def _dense_gradcheck(answer) -> str:

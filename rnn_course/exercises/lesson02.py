@@ -206,7 +206,7 @@ WRONG_DA = [
      "h_t**2.", lambda dh, hp, ht: dh * (1 - hp ** 2)),
     (slips.sigmoid_derivative_for_tanh("h_t"), lambda dh, hp, ht: dh * ht * (1 - ht)),
     (slips.wrong_sign("through tanh, da = +dh * (1 - h_t**2)"), lambda dh, hp, ht: -dh * (1 - ht ** 2)),
-    (slips.precedence("dh * 1 - h_t**2", "dh * (1 - h_t**2)"), lambda dh, hp, ht: dh * 1 - ht ** 2),
+    (slips.precedence("dh", "h_t"), lambda dh, hp, ht: dh * 1 - ht ** 2),
 ]
 
 
@@ -290,6 +290,21 @@ def _dh_prev_slope_after(dh_t, x_t, h_prev, h_t, W_xh, W_hh):
     return dx_t, (dh_t @ W_hh) * (1 - h_t ** 2), dW_xh, dW_hh, db_h
 
 
+@known_mistake(slips.derivative_of_the_previous_step("dh_prev", "h_prev"))
+def _dh_prev_through_the_previous_tanh(dh_t, x_t, h_prev, h_t, W_xh, W_hh):
+    dx_t, dh_prev, dW_xh, dW_hh, db_h = rnn_step_backward(dh_t, x_t, h_prev, h_t, W_xh, W_hh)
+    return dx_t, dh_prev * (1 - h_prev ** 2), dW_xh, dW_hh, db_h
+
+
+DB_FROM_DH = slips.bias_grad_from_upstream("db_h", "da", "dh_t * (1 - h_t**2)", "dh_t", "batch")
+
+
+@known_mistake(DB_FROM_DH)
+def _db_h_from_dh(dh_t, x_t, h_prev, h_t, W_xh, W_hh):
+    dx_t, dh_prev, dW_xh, dW_hh, _ = rnn_step_backward(dh_t, x_t, h_prev, h_t, W_xh, W_hh)
+    return dx_t, dh_prev, dW_xh, dW_hh, dh_t.sum(axis=0)
+
+
 STEP_BACKWARD_MISTAKES += [
     _dh_prev_transposed, _dh_prev_without_slope, _dx_without_slope, _dW_hh_from_h_t, _dW_hh_transposed,
     _db_h_not_summed, _dW_xh_transposed,
@@ -298,7 +313,7 @@ STEP_BACKWARD_MISTAKES += [
     KnownMistake(_averaged(2), slips.averaged("dW_xh", "batch", "B", "dh_t", "the sum, da.T @ x_t")),
     KnownMistake(_averaged(4), slips.averaged("db_h", "batch", "B", "dh_t", "the sum, da.sum(axis=0)")),
     KnownMistake(_averaged(0, 1, 2, 3, 4), slips.averaged("every gradient", "batch", "B", "dh_t")),
-    _dx_dh_prev_swapped, _dh_prev_slope_after,
+    _dx_dh_prev_swapped, _dh_prev_slope_after, _dh_prev_through_the_previous_tanh, _db_h_from_dh,
 ]
 
 
@@ -471,10 +486,37 @@ def _dW_xh_transposed_in_sequence(dh, x, h0, h, W_xh, W_hh):
     return dx, dh0, dW_xh.T, dW_hh, db_h
 
 
+@known_mistake(slips.derivative_of_the_previous_step("dh_next", "h[t-1]"))
+def _carry_through_the_previous_tanh(dh, x, h0, h, W_xh, W_hh):
+    def step(dh_t, dh_next, *rest):
+        return _dh_prev_through_the_previous_tanh.compute(dh_t + dh_next, *rest)
+    return _bptt(dh, x, h0, h, W_xh, W_hh, step=step)
+
+
+@known_mistake("you returned dh[0] as dh0; dh[0] is the loss's gradient at h[0], while dh0 is what step 0 sends back "
+               "to h0: dh_next after the loop.")
+def _dh0_from_dh(dh, x, h0, h, W_xh, W_hh):
+    dx, _, *weights = rnn_backward(dh, x, h0, h, W_xh, W_hh)
+    return (dx, dh[0], *weights)
+
+
+@known_mistake(slips.initial_gradient_zero("dh0", "h0", "dh_next"))
+def _dh0_zero(dh, x, h0, h, W_xh, W_hh):
+    dx, dh0, *weights = rnn_backward(dh, x, h0, h, W_xh, W_hh)
+    return (dx, np.zeros_like(dh0), *weights)
+
+
+@known_mistake(slips.bias_grad_from_upstream("db_h", "da", "(dh[t] + dh_next) * (1 - h[t]**2)", "dh[t]", "batch"))
+def _db_h_from_dh_in_sequence(dh, x, h0, h, W_xh, W_hh):
+    dx, dh0, dW_xh, dW_hh, _ = rnn_backward(dh, x, h0, h, W_xh, W_hh)
+    return dx, dh0, dW_xh, dW_hh, dh.sum(axis=(0, 1))
+
+
 SEQUENCE_MISTAKES += [_no_carry, _assigned, _dW_hh_from_h_t_in_sequence, _first_input_in_dW_xh, _averaged_over_T,
                       _runs_forwards, _carry_transposed, _h_minus_1_for_h0, _h0_ignored_in_backward,
                       _carry_after_the_slope, _carry_without_slope, _dW_hh_transposed_in_sequence,
-                      _loss_at_the_last_step_only, _dW_xh_transposed_in_sequence]
+                      _loss_at_the_last_step_only, _dW_xh_transposed_in_sequence, _carry_through_the_previous_tanh,
+                      _dh0_from_dh, _dh0_zero, _db_h_from_dh_in_sequence]
 
 
 def _sequence_case(seed: int, T: int, sizes=(B, D, H)):
@@ -565,7 +607,19 @@ def _one_subtracted_everywhere(logits, targets):
     return (_p(logits) - 1) / len(targets)
 
 
-XENT_MISTAKES += [_one_sum_for_the_batch, _one_subtracted_everywhere]
+@known_mistake("you added 1 at the target class; subtract it: the gradient is (p - onehot(y)) / N, negative at the "
+               "right class.")
+def _one_added(logits, targets):
+    return (_p(logits) + _onehot(targets, logits.shape[1])) / len(targets)
+
+
+@known_mistake("you divided by N * C, the number of entries (logits.size); the mean is over the N rows only, so "
+               "divide by N.")
+def _divided_by_the_size(logits, targets):
+    return (_p(logits) - _onehot(targets, logits.shape[1])) / logits.size
+
+
+XENT_MISTAKES += [_one_sum_for_the_batch, _one_subtracted_everywhere, _one_added, _divided_by_the_size]
 
 
 def _xent_cases():

@@ -265,11 +265,17 @@ def _finish(d, dc_prev, cache, order="ifgo", squashing=SQUASHING):
     return da @ cache["W_x"], da @ cache["W_h"], dc_prev, grads
 
 
+def _with_step(step_backward):
+    """Step t of BPTT from a function with lstm_step_backward's signature: the loss's dh[t] and what step t + 1
+    sends back through h both reach h_t; what comes back along the cell is dc_t."""
+    return lambda dh_t, dh_next, dc_next, cache: step_backward(dh_t + dh_next, dc_next, cache)
+
+
 def _backprop(dh, caches, step=None, add=np.add):
     """BPTT over the forward pass's caches, as lstm_backward does it: each step's backward pass by
-    ``step(dh_t, dh_next, dc_next, cache)`` (by default lstm_step_backward of dh_t + dh_next and dc_next), each
+    ``step(dh_t, dh_next, dc_next, cache)`` (by default lstm_step_backward, through :func:`_with_step`), each
     step's weight gradients combined with the total by ``add``."""
-    step = step or (lambda dh_t, dh_next, dc_next, cache: lstm_step_backward(dh_t + dh_next, dc_next, cache))
+    step = step or _with_step(lstm_step_backward)
     dx = [None] * len(caches)
     dh_next, dc_next = np.zeros_like(dh[0]), np.zeros_like(dh[0])
     grads = {"W_x": 0.0, "W_h": 0.0, "b": 0.0}
@@ -277,11 +283,6 @@ def _backprop(dh, caches, step=None, add=np.add):
         dx[t], dh_next, dc_next, share = step(dh[t], dh_next, dc_next, caches[t])
         grads = {k: add(grads[k], share[k]) for k in grads}
     return np.stack(dx), dh_next, dc_next, grads["W_x"], grads["W_h"], grads["b"]
-
-
-def _with_step(step_backward):
-    """``step`` for :func:`_backprop` from a function with lstm_step_backward's signature."""
-    return lambda dh_t, dh_next, dc_next, cache: step_backward(dh_t + dh_next, dc_next, cache)
 
 
 # --- other cells: a whole model a learner builds instead, named the same in every exercise -------
@@ -297,6 +298,11 @@ NO_OUTPUT_GATE = ("h_t = tanh(c_t) leaves out the output gate: h_t = o_t * tanh(
 NO_BIAS = slips.no_bias("b", "every block's pre-activation is x_t @ W_x.T + h_{t-1} @ W_h.T + b")
 OUTPUT_GATE_INSIDE = ("the output gate went inside the tanh, h_t = tanh(o_t * c_t); it scales what the tanh shows: "
                       "h_t = o_t * tanh(c_t).")
+COUPLED = ("you wrote the cell update with 1 - f_t where the input gate i_t belongs, c_t = f_t * c_{t-1} + "
+           "(1 - f_t) * g_t (coupled gates, as the GRU does); this LSTM has its own input gate: "
+           "c_t = f_t * c_{t-1} + i_t * g_t.")
+TANH_OF_CELL_RETURNED = ("you returned tanh(c_t) as the cell; the cell is c_t itself, f_t * c_{t-1} + i_t * g_t "
+                         "(tanh(c_t) is only what h_t shows of it).")
 H0_C0_SWAPPED = "h0 and c0 are swapped: the state starts as h0 and the cell as c0, h_prev, c_prev = h0, c0."
 CANDIDATE_NOT_TANH = slips.candidate_not_tanh("g_t", "i_t, f_t, o_t")
 GATES_NOT_SIGMOID = slips.gates_not_sigmoid("i_t, f_t, o_t")
@@ -363,6 +369,12 @@ MODEL_MISTAKES = [
 # --- 04.lstm_step: the concatenated form --------------------------------------------------------
 
 
+def _coupled(z, H):
+    """The gates of a cell whose input gate is 1 - f_t (coupled input and forget gates)."""
+    i, f, g, o = _lstm_gates(z, H)
+    return 1 - f, f, g, o
+
+
 def _concat_step(x_t, h_prev, c_prev, W, b, gates=_lstm_gates, show=np.tanh):
     """lstm_step_concat with the gates computed by ``gates(z, H)`` and the cell shown through ``show``."""
     i, f, g, o = gates(np.concatenate([h_prev, x_t], axis=1) @ W.T + b, h_prev.shape[1])
@@ -412,6 +424,8 @@ _STEP_MISTAKES = [
     _shows_old_cell,
     KnownMistake(lambda x, h, c, W, b: lstm_step_concat(x, h, c, W, 0 * b), NO_BIAS),
     _output_gate_inside,
+    KnownMistake(lambda x, h, c, W, b: _concat_step(x, h, c, W, b, gates=_coupled), COUPLED),
+    KnownMistake(lambda *args: (lambda h_t, c_t: (h_t, np.tanh(c_t)))(*lstm_step_concat(*args)), TANH_OF_CELL_RETURNED),
 ]
 
 
@@ -497,6 +511,8 @@ _FORWARD_MISTAKES = [
     _one_step_late, _c0_ignored, _h0_ignored, _forward_backwards_in_time,
     KnownMistake(_model(gates=_held(o=1.0)).forward, NO_OUTPUT_GATE),
     _shows_old_cell_in_sequence,
+    KnownMistake(_model(gates=_coupled).forward, COUPLED),
+    KnownMistake(lambda *args: (lambda h, c: (h, np.tanh(c)))(*lstm_forward(*args)), TANH_OF_CELL_RETURNED),
     KnownMistake(_output_gate_inside_in_sequence, OUTPUT_GATE_INSIDE),
     KnownMistake(lambda x, h0, c0, *weights: lstm_forward(x, c0, h0, *weights), H0_C0_SWAPPED),
 ]
@@ -728,6 +744,18 @@ def _averaged_over_T(dh, x, h0, c0, W_x, W_h, b):
     return (dx, dh0, dc0, *(g / len(x) for g in grads))
 
 
+@known_mistake(slips.initial_gradient_zero("dc0", "c0", "dc_next"))
+def _dc0_zero(dh, x, h0, c0, W_x, W_h, b):
+    dx, dh0, dc0, *grads = lstm_backward(dh, x, h0, c0, W_x, W_h, b)
+    return (dx, dh0, np.zeros_like(dc0), *grads)
+
+
+@known_mistake(slips.initial_gradient_zero("dh0", "h0", "dh_next"))
+def _dh0_zero(dh, x, h0, c0, W_x, W_h, b):
+    dx, dh0, dc0, *grads = lstm_backward(dh, x, h0, c0, W_x, W_h, b)
+    return (dx, np.zeros_like(dh0), dc0, *grads)
+
+
 _BACKWARD_MISTAKES = [
     _no_carry_through_h, _no_carry_along_the_cell, _wrong_sign, _assigned, _loss_at_the_last_step_only,
     _dW_h_from_h_t, _first_input_in_dW_x,
@@ -744,6 +772,7 @@ _BACKWARD_MISTAKES = [
     _backward_runs_forwards, _c0_ignored_in_backward, _h0_ignored_in_backward, _averaged_over_T,
     KnownMistake(lambda dh, x, h0, c0, *weights: lstm_backward(dh, x, c0, h0, *weights),
                  f"in the forward pass inside your backward, {H0_C0_SWAPPED}"),
+    _dc0_zero, _dh0_zero,
 ]
 
 

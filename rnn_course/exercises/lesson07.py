@@ -123,8 +123,23 @@ def _no_b_hn(x_t, h_prev, W_x, W_h, b_x, b_h):
     return _new_state(z, np.tanh(a_xn + r * (a_hn - b_h[2 * H:])), h_prev)
 
 
+@known_mistake("the new state mixes with the reset gate r; the update gate z decides how much of h_prev is kept: "
+               "h = (1 - z) * n + z * h_prev, and r only acts inside the candidate.")
+def _r_in_the_update(x_t, h_prev, W_x, W_h, b_x, b_h):
+    r, _, a_xn, a_hn = _parts(x_t, h_prev, W_x, W_h, b_x, b_h)
+    return _new_state(r, np.tanh(a_xn + r * a_hn), h_prev)
+
+
+@known_mistake("the candidate uses the update gate z where the reset gate belongs: n = tanh(a_xn + r * a_hn); z "
+               "only mixes n and h_prev.")
+def _z_in_the_candidate(x_t, h_prev, W_x, W_h, b_x, b_h):
+    _, z, a_xn, a_hn = _parts(x_t, h_prev, W_x, W_h, b_x, b_h)
+    return _new_state(z, np.tanh(a_xn + z * a_hn), h_prev)
+
+
 GRU_MISTAKES = [_reset_before_product, _swapped_z, _b_hn_outside, _keras_order, _no_reset, _sigmoid_candidate, _no_b_h,
-                _returned_n, _no_b_x, _reset_on_everything, _gates_from_the_input_only, _no_b_hn]
+                _returned_n, _no_b_x, _reset_on_everything, _gates_from_the_input_only, _no_b_hn,
+                _r_in_the_update, _z_in_the_candidate]
 
 
 def _cases():

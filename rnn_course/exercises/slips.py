@@ -58,9 +58,10 @@ def gates_not_sigmoid(gates: str) -> str:
 # --- signs, sums and means ----------------------------------------------------------------------
 
 
-def precedence(wrote: str, meant: str) -> str:
-    return (f"you wrote {wrote}, which Python reads as ({wrote.split(' - ')[0]}) - {wrote.split(' - ')[1]}: the "
-            f"derivative needs its parentheses, {meant}.")
+def precedence(upstream: str, out: str) -> str:
+    """``upstream * 1 - out**2``: tanh's derivative without its parentheses."""
+    return (f"you wrote {upstream} * 1 - {out}**2, which Python reads as ({upstream} * 1) - {out}**2: the derivative "
+            f"needs its parentheses, {upstream} * (1 - {out}**2).")
 
 
 def wrong_sign(start: str) -> str:
@@ -78,6 +79,20 @@ def averaged(names: str, over: str, count: str, upstream: str, must_be: str = "t
 def assigned_not_accumulated() -> str:
     return ("the weight gradients hold only the last step your loop visited (step 0): you assigned them at every "
             "step. The same weights act at every step, so add every step's share (+=) instead of assigning it.")
+
+
+def bias_grad_from_upstream(name: str, grad: str, formula: str, upstream: str, over: str) -> str:
+    return f"{name} is off: sum {grad} = {formula}, not {upstream}, over the {over}."
+
+
+def initial_gradient_zero(name: str, state: str, carried: str) -> str:
+    return (f"{name} is zero, but {state} feeds the first step: return what that step sends back to it, the {carried} "
+            "left after the loop.")
+
+
+def derivative_of_the_previous_step(result: str, prev: str) -> str:
+    return (f"{result} also went through the previous step's tanh, (1 - {prev}**2); that derivative belongs to step "
+            f"t - 1's own backward pass, which applies it to what it receives: {result} = da @ W_hh.")
 
 
 def not_summed_over_batch(name: str, shape: str, bias: str, bias_shape: str, grad: str) -> str:
