@@ -391,6 +391,7 @@ def _bptt(dh, x, h0, h, W_xh, W_hh, *, step=_bptt_step, order=reversed, add=np.a
 
 
 def _bptt_through(wrong_da):
+    """BPTT with every step going through the tanh as ``wrong_da(dh, h_prev, h_t)`` does."""
     step = _through(wrong_da)
     return lambda *args: _bptt(*args, step=lambda dh_t, dh_next, *rest: step(dh_t + dh_next, *rest))
 

@@ -408,6 +408,12 @@ def _output_gate_inside(x_t, h_prev, c_prev, W, b):
     return np.tanh(o * c_t), c_t
 
 
+@known_mistake(TANH_OF_CELL_RETURNED)
+def _tanh_of_cell_returned(x_t, h_prev, c_prev, W, b):
+    h_t, c_t = lstm_step_concat(x_t, h_prev, c_prev, W, b)
+    return h_t, np.tanh(c_t)
+
+
 _STEP_MISTAKES = [
     _x_before_h,
     _step_with("c_t forgets everything: it is f_t * c_{t-1} + i_t * g_t; the forget gate scales the old cell state, "
@@ -425,7 +431,7 @@ _STEP_MISTAKES = [
     KnownMistake(lambda x, h, c, W, b: lstm_step_concat(x, h, c, W, 0 * b), NO_BIAS),
     _output_gate_inside,
     KnownMistake(lambda x, h, c, W, b: _concat_step(x, h, c, W, b, gates=_coupled), COUPLED),
-    KnownMistake(lambda *args: (lambda h_t, c_t: (h_t, np.tanh(c_t)))(*lstm_step_concat(*args)), TANH_OF_CELL_RETURNED),
+    _tanh_of_cell_returned,
 ]
 
 
@@ -490,6 +496,7 @@ def _shows_old_cell_in_sequence(x, h0, c0, W_x, W_h, b):
     return np.stack(hs), np.stack(cs)
 
 
+@known_mistake(OUTPUT_GATE_INSIDE)
 def _output_gate_inside_in_sequence(x, h0, c0, W_x, W_h, b):
     H = h0.shape[1]
     h, c, hs, cs = h0, c0, [], []
@@ -502,6 +509,17 @@ def _output_gate_inside_in_sequence(x, h0, c0, W_x, W_h, b):
     return np.stack(hs), np.stack(cs)
 
 
+@known_mistake(TANH_OF_CELL_RETURNED)
+def _tanh_of_cells_returned(x, h0, c0, W_x, W_h, b):
+    h, c = lstm_forward(x, h0, c0, W_x, W_h, b)
+    return h, np.tanh(c)
+
+
+@known_mistake(H0_C0_SWAPPED)
+def _h0_c0_swapped(x, h0, c0, W_x, W_h, b):
+    return lstm_forward(x, c0, h0, W_x, W_h, b)
+
+
 _FORWARD_MISTAKES = [
     *(KnownMistake(model.forward, text) for text, model in MODEL_MISTAKES),
     _h0_every_step, _c0_every_step,
@@ -512,9 +530,7 @@ _FORWARD_MISTAKES = [
     KnownMistake(_model(gates=_held(o=1.0)).forward, NO_OUTPUT_GATE),
     _shows_old_cell_in_sequence,
     KnownMistake(_model(gates=_coupled).forward, COUPLED),
-    KnownMistake(lambda *args: (lambda h, c: (h, np.tanh(c)))(*lstm_forward(*args)), TANH_OF_CELL_RETURNED),
-    KnownMistake(_output_gate_inside_in_sequence, OUTPUT_GATE_INSIDE),
-    KnownMistake(lambda x, h0, c0, *weights: lstm_forward(x, c0, h0, *weights), H0_C0_SWAPPED),
+    _tanh_of_cells_returned, _output_gate_inside_in_sequence, _h0_c0_swapped,
 ]
 
 
