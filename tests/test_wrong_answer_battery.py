@@ -772,6 +772,22 @@ def rnn_backward_carry_through_previous_tanh(dh, x, h0, h, W_xh, W_hh):
     return dx, dn, dWx, dWh, db
 
 
+@wrong("02.rnn_backward")
+def rnn_backward_batch_mean(dh, x, h0, h, W_xh, W_hh):
+    B = x.shape[1]
+    dx, dW_xh, dW_hh, db_h = np.zeros_like(x), np.zeros_like(W_xh), np.zeros_like(W_hh), np.zeros(W_hh.shape[0])
+    dh_next = np.zeros_like(h0)
+    for t in reversed(range(len(x))):
+        h_prev = h[t - 1] if t > 0 else h0
+        da = (dh[t] + dh_next) * (1 - h[t] ** 2)
+        dx[t] = da @ W_xh
+        dW_xh += da.T @ x[t] / B
+        dW_hh += da.T @ h_prev / B
+        db_h += da.mean(axis=0)
+        dh_next = da @ W_hh
+    return dx, dh_next, dW_xh, dW_hh, db_h
+
+
 @right("02.rnn_backward")
 def rnn_backward_states_with_h0(dh, x, h0, h, W_xh, W_hh):
     states = np.concatenate([h0[None], h])           # states[t] is h_{t-1}
@@ -881,6 +897,14 @@ def xent_divided_by_size(logits, targets):
     p /= p.sum(1, keepdims=True)
     p[np.arange(len(targets)), targets] -= 1
     return p / logits.size
+
+
+@wrong("02.softmax_cross_entropy_backward")
+def xent_divided_twice(logits, targets):
+    N = logits.shape[0]
+    p = _softmax_rows(logits) / N
+    p[np.arange(N), targets] -= 1 / N
+    return p / N
 
 
 @right("02.softmax_cross_entropy_backward")
@@ -1479,6 +1503,29 @@ def lstm_step_backward_without_dc_t(dh_t, dc_t, cache):
                     dh_t * tc * o * (1 - o)])
     dx, dh_prev, grads = _lstm_step_grads(da, cache)
     return dx, dh_prev, dc * f, grads
+
+
+@wrong("04.lstm_step_backward")
+def lstm_step_backward_dg_without_i(dh_t, dc_t, cache):
+    i, f, g, o = cache["i"], cache["f"], cache["g"], cache["o"]
+    tc = np.tanh(cache["c_t"])
+    dc = dc_t + dh_t * o * (1 - tc ** 2)
+    da = np.hstack([dc * g * i * (1 - i), dc * cache["c_prev"] * f * (1 - f), dc * (1 - g ** 2),
+                    dh_t * tc * o * (1 - o)])
+    dx, dh_prev, grads = _lstm_step_grads(da, cache)
+    return dx, dh_prev, dc * f, grads
+
+
+@wrong("04.lstm_step_backward")
+def lstm_step_backward_batch_mean(dh_t, dc_t, cache):
+    B = dh_t.shape[0]
+    i, f, g, o = cache["i"], cache["f"], cache["g"], cache["o"]
+    tc = np.tanh(cache["c_t"])
+    dc = dc_t + dh_t * o * (1 - tc ** 2)
+    da = np.hstack([dc * g * i * (1 - i), dc * cache["c_prev"] * f * (1 - f), dc * i * (1 - g ** 2),
+                    dh_t * tc * o * (1 - o)])
+    grads = {"W_x": da.T @ cache["x_t"] / B, "W_h": da.T @ cache["h_prev"] / B, "b": da.mean(axis=0)}
+    return da @ cache["W_x"], da @ cache["W_h"], dc * f, grads
 
 
 @right("04.lstm_step_backward")

@@ -520,6 +520,20 @@ SEQUENCE_MISTAKES += [_no_carry, _assigned, _dW_hh_from_h_t_in_sequence, _first_
                       _dh0_from_dh, _dh0_zero, _db_h_from_dh_in_sequence]
 
 
+def _sequence_divided(count_of, which, text):
+    """BPTT with the outputs at positions ``which`` divided by ``count_of(x)``."""
+    def backward(dh, x, h0, h, W_xh, W_hh):
+        grads = rnn_backward(dh, x, h0, h, W_xh, W_hh)
+        return tuple(g / count_of(x) if k in which else g for k, g in enumerate(grads))
+    return KnownMistake(backward, text)
+
+
+SEQUENCE_MISTAKES += [
+    _sequence_divided(lambda x: x.shape[1], (2, 3, 4), slips.averaged("dW_xh, dW_hh and db_h", "batch", "B", "dh")),
+    _sequence_divided(len, (0, 1, 2, 3, 4), slips.averaged("every gradient", "T steps", "T", "dh")),
+]
+
+
 def _sequence_case(seed: int, T: int, sizes=(B, D, H)):
     x, h0, W_xh, W_hh, b_h = _case(seed, T=T, sizes=sizes)
     h = rnn_forward(x, h0, W_xh, W_hh, b_h)
@@ -620,7 +634,14 @@ def _divided_by_the_size(logits, targets):
     return (_p(logits) - _onehot(targets, logits.shape[1])) / logits.size
 
 
-XENT_MISTAKES += [_one_sum_for_the_batch, _one_subtracted_everywhere, _one_added, _divided_by_the_size]
+@known_mistake("you divided by N twice: the result is 1/N of the gradient. The mean over the N rows puts one 1/N "
+               "on each: (p - onehot(y)) / N.")
+def _divided_twice(logits, targets):
+    return (_p(logits) - _onehot(targets, logits.shape[1])) / len(targets) ** 2
+
+
+XENT_MISTAKES += [_one_sum_for_the_batch, _one_subtracted_everywhere, _one_added, _divided_by_the_size,
+                  _divided_twice]
 
 
 def _xent_cases():

@@ -659,6 +659,8 @@ _STEP_BACKWARD_FUNCTIONS = [
     _dc_prev_from_incoming,
     _db_averaged,
     *(_stacked_in_mistake(order) for order in itertools.permutations("ifgo") if order != tuple("ifgo")),
+    _with_gate_grad("g", "the candidate enters the cell multiplied by the input gate, i_t * g_t, so its gradient is "
+                         "dg = dc * i_t.", lambda dh_t, dc, cache: dc),
     _with_gate_grad("i", "the input gate multiplies the candidate, i_t * g_t, so its gradient is di = dc * g_t.",
                     lambda dh_t, dc, cache: dc),
     _with_gate_grad("o", "the output gate acts on h_t = o_t * tanh(c_t) only, so its gradient starts from dh_t: "
@@ -673,7 +675,13 @@ def _incoming_dc_left_out(dh_t, dc_t, cache):
     return lstm_step_backward(dh_t, 0 * dc_t, cache)
 
 
-_STEP_BACKWARD_FUNCTIONS.append(_incoming_dc_left_out)
+@step_backward_mistake(slips.averaged('grads["W_x"], grads["W_h"] and grads["b"]', "batch", "B", "dh_t"))
+def _weights_averaged(dh_t, dc_t, cache):
+    dx_t, dh_prev, dc_prev, grads = lstm_step_backward(dh_t, dc_t, cache)
+    return dx_t, dh_prev, dc_prev, {k: g / len(dh_t) for k, g in grads.items()}
+
+
+_STEP_BACKWARD_FUNCTIONS += [_incoming_dc_left_out, _weights_averaged]
 _STEP_BACKWARD_MISTAKES = [step_backward.known for step_backward in _STEP_BACKWARD_FUNCTIONS]
 
 
@@ -789,6 +797,7 @@ _BACKWARD_MISTAKES = [
     KnownMistake(lambda dh, x, h0, c0, *weights: lstm_backward(dh, x, c0, h0, *weights),
                  f"in the forward pass inside your backward, {H0_C0_SWAPPED}"),
     _dc0_zero, _dh0_zero,
+    KnownMistake(_sequence_backward(_weights_averaged), slips.averaged("dW_x, dW_h and db", "batch", "B", "dh")),
 ]
 
 
