@@ -788,6 +788,20 @@ def rnn_backward_batch_mean(dh, x, h0, h, W_xh, W_hh):
     return dx, dh_next, dW_xh, dW_hh, db_h
 
 
+@wrong("02.rnn_backward")
+def rnn_backward_dx_forgotten(dh, x, h0, h, W_xh, W_hh):
+    dx, dW_xh, dW_hh, db_h = np.zeros_like(x), np.zeros_like(W_xh), np.zeros_like(W_hh), np.zeros(W_hh.shape[0])
+    dh_next = np.zeros_like(h0)
+    for t in reversed(range(len(x))):
+        h_prev = h[t - 1] if t > 0 else h0
+        da = (dh[t] + dh_next) * (1 - h[t] ** 2)
+        dW_xh += da.T @ x[t]
+        dW_hh += da.T @ h_prev
+        db_h += da.sum(axis=0)
+        dh_next = da @ W_hh
+    return dx, dh_next, dW_xh, dW_hh, db_h
+
+
 @right("02.rnn_backward")
 def rnn_backward_states_with_h0(dh, x, h0, h, W_xh, W_hh):
     states = np.concatenate([h0[None], h])           # states[t] is h_{t-1}
@@ -1740,6 +1754,26 @@ def lstm_backward_dc0_zero(dh, x, h0, c0, W_x, W_h, b):
     from rnn_course.exercises.lesson04 import lstm_backward
     dx, dh0, dc0, a, bb, cc = lstm_backward(dh, x, h0, c0, W_x, W_h, b)
     return dx, dh0, np.zeros_like(dc0), a, bb, cc
+
+
+@wrong("04.lstm_backward")
+def lstm_backward_dx_overwritten(dh, x, h0, c0, W_x, W_h, b):
+    hs, cs, gates = _lstm_forward_keep(x, h0, c0, W_x, W_h, b)
+    dW_x, dW_h, db = np.zeros_like(W_x), np.zeros_like(W_h), np.zeros_like(b)
+    dh_next, dc_next = np.zeros_like(h0), np.zeros_like(c0)
+    for t in reversed(range(len(x))):
+        i, f, g, o = gates[t]
+        tc = np.tanh(cs[t + 1])
+        dh_t = dh[t] + dh_next
+        dc = dc_next + dh_t * o * (1 - tc ** 2)
+        da = np.hstack([dc * g * i * (1 - i), dc * cs[t] * f * (1 - f), dc * i * (1 - g ** 2),
+                        dh_t * tc * o * (1 - o)])
+        dx = da @ W_x
+        dW_x += da.T @ x[t]
+        dW_h += da.T @ hs[t]
+        db += da.sum(axis=0)
+        dh_next, dc_next = da @ W_h, dc * f
+    return dx, dh_next, dc_next, dW_x, dW_h, db
 
 
 @right("04.lstm_backward")

@@ -528,7 +528,20 @@ def _sequence_divided(count_of, which, text):
     return KnownMistake(backward, text)
 
 
+@known_mistake(slips.input_gradient_not_stored("dx", "x", "da @ W_xh"))
+def _dx_zero(dh, x, h0, h, W_xh, W_hh):
+    dx, *rest = rnn_backward(dh, x, h0, h, W_xh, W_hh)
+    return (np.zeros_like(dx), *rest)
+
+
+@known_mistake(slips.input_gradient_not_stored("dx", "x", "da @ W_xh") + " You returned the share of step 0 alone.")
+def _dx_of_step_0(dh, x, h0, h, W_xh, W_hh):
+    dx, *rest = rnn_backward(dh, x, h0, h, W_xh, W_hh)
+    return (dx[0], *rest)
+
+
 SEQUENCE_MISTAKES += [
+    _dx_zero, _dx_of_step_0,
     _sequence_divided(lambda x: x.shape[1], (2, 3, 4), slips.averaged("dW_xh, dW_hh and db_h", "batch", "B", "dh")),
     _sequence_divided(len, (0, 1, 2, 3, 4), slips.averaged("every gradient", "T steps", "T", "dh")),
 ]

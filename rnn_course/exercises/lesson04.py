@@ -780,6 +780,18 @@ def _dh0_zero(dh, x, h0, c0, W_x, W_h, b):
     return (dx, np.zeros_like(dh0), dc0, *grads)
 
 
+@known_mistake(slips.input_gradient_not_stored("dx", "x", "da @ W_x"))
+def _dx_zero(dh, x, h0, c0, W_x, W_h, b):
+    dx, *rest = lstm_backward(dh, x, h0, c0, W_x, W_h, b)
+    return (np.zeros_like(dx), *rest)
+
+
+@known_mistake(slips.input_gradient_not_stored("dx", "x", "da @ W_x") + " You returned the share of step 0 alone.")
+def _dx_of_step_0(dh, x, h0, c0, W_x, W_h, b):
+    dx, *rest = lstm_backward(dh, x, h0, c0, W_x, W_h, b)
+    return (dx[0], *rest)
+
+
 _BACKWARD_MISTAKES = [
     _no_carry_through_h, _no_carry_along_the_cell, _wrong_sign, _assigned, _loss_at_the_last_step_only,
     _dW_h_from_h_t, _first_input_in_dW_x,
@@ -796,7 +808,7 @@ _BACKWARD_MISTAKES = [
     _backward_runs_forwards, _c0_ignored_in_backward, _h0_ignored_in_backward, _averaged_over_T,
     KnownMistake(lambda dh, x, h0, c0, *weights: lstm_backward(dh, x, c0, h0, *weights),
                  f"in the forward pass inside your backward, {H0_C0_SWAPPED}"),
-    _dc0_zero, _dh0_zero,
+    _dc0_zero, _dh0_zero, _dx_zero, _dx_of_step_0,
     KnownMistake(_sequence_backward(_weights_averaged), slips.averaged("dW_x, dW_h and db", "batch", "B", "dh")),
 ]
 

@@ -85,6 +85,11 @@ def bias_grad_from_upstream(name: str, grad: str, formula: str, upstream: str, o
     return f"{name} is off: sum {grad} = {formula}, not {upstream}, over the {over}."
 
 
+def input_gradient_not_stored(dx: str, x: str, share: str) -> str:
+    return (f"{dx} is not filled in for every step: {x}[t] feeds step t, so store its share at every step, "
+            f"{dx}[t] = {share}.")
+
+
 def initial_gradient_zero(name: str, state: str, carried: str) -> str:
     return (f"{name} is zero, but {state} feeds the first step: return what that step sends back to it, the {carried} "
             "left after the loop.")
