@@ -2194,6 +2194,16 @@ def gru_z_in_candidate(x_t, h_prev, W_x, W_h, b_x, b_h):
     return (1 - z) * n + z * h_prev
 
 
+@wrong("07.gru_step")
+def gru_tanh_gates(x_t, h_prev, W_x, W_h, b_x, b_h):
+    H = h_prev.shape[1]
+    a_x, a_h = x_t @ W_x.T + b_x, h_prev @ W_h.T + b_h
+    r = np.tanh(a_x[:, :H] + a_h[:, :H])
+    z = np.tanh(a_x[:, H:2 * H] + a_h[:, H:2 * H])
+    n = np.tanh(a_x[:, 2 * H:] + r * a_h[:, 2 * H:])
+    return (1 - z) * n + z * h_prev
+
+
 @right("07.gru_step")
 def gru_split(x_t, h_prev, W_x, W_h, b_x, b_h):
     x_r, x_z, x_n = np.split(np.einsum("bd,gd->bg", x_t, W_x) + b_x, 3, axis=1)

@@ -137,9 +137,18 @@ def _z_in_the_candidate(x_t, h_prev, W_x, W_h, b_x, b_h):
     return _new_state(z, np.tanh(a_xn + z * a_hn), h_prev)
 
 
+@known_mistake(slips.gates_not_sigmoid("r and z"))
+def _tanh_gates(x_t, h_prev, W_x, W_h, b_x, b_h):
+    H = h_prev.shape[1]
+    a = x_t @ W_x.T + b_x + h_prev @ W_h.T + b_h
+    r, z = np.tanh(a[:, :H]), np.tanh(a[:, H:2 * H])
+    _, _, a_xn, a_hn = _parts(x_t, h_prev, W_x, W_h, b_x, b_h)
+    return _new_state(z, np.tanh(a_xn + r * a_hn), h_prev)
+
+
 GRU_MISTAKES = [_reset_before_product, _swapped_z, _b_hn_outside, _keras_order, _no_reset, _sigmoid_candidate, _no_b_h,
                 _returned_n, _no_b_x, _reset_on_everything, _gates_from_the_input_only, _no_b_hn,
-                _r_in_the_update, _z_in_the_candidate]
+                _r_in_the_update, _z_in_the_candidate, _tanh_gates]
 
 
 def _cases():
