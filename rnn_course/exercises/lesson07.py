@@ -88,6 +88,7 @@ compare_exercise(
     "07.gru_step", "One step of a GRU, in PyTorch's form", solution=gru_step, cases=_cases,
     mistakes=[_reset_before_product, _swapped_z, _b_hn_outside, _keras_order, _no_reset, _sigmoid_candidate, _no_b_h,
               _returned_n],
+    allow=("rnn_course.activations.sigmoid",),
     praise="r and z from both inputs, the reset gate on W_hn h_prev + b_hn, and z keeping h_prev: "
            "PyTorch's nn.GRU step.",
     hint="Shapes: x_t (B, D), h_prev (B, H), W_x (3H, D), W_h (3H, H), b_x and b_h (3H,); return h_t (B, H).",
