@@ -4,14 +4,16 @@ Inside a workspace (made by ``rnn-course start``), :func:`record` keeps, in the 
 ``progress.json``, for each exercise and each copy of its lesson notebook the *best* result
 (correct > wrong > not attempted; the first time it was reached) and the *latest* one, each with
 its message and time. Re-running a check on a placeholder changes the latest result, never the
-best. A copy is told apart by an id that ``rnn-course reset`` writes into the fresh notebook's
-metadata (``{"rnn_course": {"copy": "..."}}``); a notebook without one is known by its file name.
-The kernel finds its notebook from ``__session__`` (ipykernel) or ``JPY_SESSION_NAME`` (Jupyter
-server), else takes the lesson's notebook in the workspace.
+best. A copy is told apart by an id that ``rnn-course reset`` gives the fresh notebook (kept in
+this file's ``copies``, so the notebook itself is not touched); a notebook never reset is known
+by its path in the workspace (``file:04_lstm_gates.ipynb``). The kernel finds its notebook from
+``__session__`` (ipykernel) or ``JPY_SESSION_NAME`` (Jupyter server), else takes the lesson's
+notebook in the workspace.
 
 The file::
 
     {"format": 2,
+     "copies": {"04_lstm_gates.ipynb": {"id": "3f9c...", "since": "2026-12-05T12:00:41"}},
      "exercises": {"04.lstm_forward": {"3f9c...": {"notebook": "04_lstm_gates.ipynb",
                                                    "best": {"status": "correct", "message": "...",
                                                             "time": "2026-12-05T12:01:07"},
@@ -33,7 +35,6 @@ from pathlib import Path
 WORKSPACE_MARKER = ".rnn-course-workspace"
 PROGRESS_FILE = "progress.json"
 RECORD_FORMAT = 2
-METADATA_KEY = "rnn_course"            # notebook metadata: {"rnn_course": {"copy": "<id>"}}
 RANK = {"not attempted": 0, "wrong": 1, "correct": 2}
 EARLIER_COPY = "earlier"               # results migrated from the old {name: status} file
 UNKNOWN_COPY = "unknown"               # a check whose notebook could not be found
@@ -57,36 +58,37 @@ def new_copy_id() -> str:
     return uuid.uuid4().hex[:12]
 
 
-def stamp_copy(data: bytes, copy_id: str) -> bytes:
-    """Notebook ``data`` with ``copy_id`` in its metadata (the bytes unchanged if not a notebook)."""
+def notebook_key(workspace: Path, notebook: Path | str) -> str:
+    """How the record names a notebook: its path inside the workspace (``04_lstm_gates.ipynb``)."""
+    path = Path(notebook).resolve()
     try:
-        nb = json.loads(data)
-        nb.setdefault("metadata", {})[METADATA_KEY] = {"copy": copy_id}
-    except (ValueError, AttributeError, TypeError):
-        return data
-    return (json.dumps(nb, indent=1, ensure_ascii=False) + "\n").encode()
+        return path.relative_to(Path(workspace).resolve()).as_posix()
+    except ValueError:
+        return str(path)
 
 
-def unstamped(data: bytes) -> bytes:
-    """Notebook ``data`` without a copy id, serialised as :func:`stamp_copy` does (to compare)."""
-    try:
-        nb = json.loads(data)
-        nb.get("metadata", {}).pop(METADATA_KEY, None)
-    except (ValueError, AttributeError, TypeError):
-        return data
-    return (json.dumps(nb, indent=1, ensure_ascii=False) + "\n").encode()
+def copy_id(workspace: Path, notebook: Path | str, data: dict | None = None) -> str:
+    """The id of the copy of ``notebook`` that is in the workspace now: the one ``rnn-course reset``
+    gave it (a new id each reset), else ``file:`` and its path."""
+    key = notebook_key(workspace, notebook)
+    data = read_data(workspace) if data is None else data
+    entry = data.get("copies", {}).get(key)
+    return entry["id"] if isinstance(entry, dict) and isinstance(entry.get("id"), str) else f"file:{key}"
 
 
-def copy_id(notebook: Path | str) -> str:
-    """The id of this copy of a notebook: from its metadata, else its file name."""
-    path = Path(notebook)
-    try:
-        meta = json.loads(path.read_text(encoding="utf-8")).get("metadata", {}).get(METADATA_KEY, {})
-        if isinstance(meta, dict) and isinstance(meta.get("copy"), str) and meta["copy"]:
-            return meta["copy"]
-    except (OSError, ValueError, AttributeError):
-        pass
-    return f"file:{path.name}"
+def start_new_copy(workspace: Path, notebook: Path | str, now: datetime | None = None) -> str | None:
+    """Note that ``notebook`` is a fresh copy from now on (``rnn-course reset``): checks run in it are
+    recorded under a new id, and the results of the copy before stay on record under theirs. If the
+    copy before has no results on record, nothing changes (and None is returned)."""
+    data = read_data(workspace)
+    key = notebook_key(workspace, notebook)
+    old = copy_id(workspace, notebook, data)
+    if not any(old in copies for copies in data["exercises"].values()):
+        return None
+    new = new_copy_id()
+    data.setdefault("copies", {})[key] = {"id": new, "since": _now(now)}
+    write_data(workspace, data)
+    return new
 
 
 def lesson_notebook(workspace: Path, lesson: str) -> Path | None:
@@ -100,10 +102,10 @@ def lesson_notebook(workspace: Path, lesson: str) -> Path | None:
 
 
 def running_notebook(workspace: Path) -> Path | None:
-    """The notebook this kernel runs, as Jupyter tells the kernel (None outside Jupyter)."""
+    """The notebook this kernel runs, as Jupyter tells the kernel (None outside Jupyter): ipykernel's
+    ``__session__``, or the server's ``JPY_SESSION_NAME``."""
     main = sys.modules.get("__main__")
-    names = [getattr(main, "__session__", None), os.environ.get("JPY_SESSION_NAME")]
-    for name in names:
+    for name in (getattr(main, "__session__", None), os.environ.get("JPY_SESSION_NAME")):
         if not isinstance(name, str) or not name.endswith(".ipynb"):
             continue
         path = Path(name)
@@ -113,47 +115,62 @@ def running_notebook(workspace: Path) -> Path | None:
     return None
 
 
-def current_copy(workspace: Path, exercise_name: str, notebook: Path | None = None) -> tuple[str, str | None]:
-    """``(copy id, notebook file name)`` for a check of ``exercise_name`` run now."""
+def current_copy(workspace: Path, exercise_name: str, notebook: Path | None = None,
+                 data: dict | None = None) -> tuple[str, str | None]:
+    """``(copy id, notebook key)`` for a check of ``exercise_name`` run now: the running notebook,
+    else the lesson's notebook in the workspace; ``(UNKNOWN_COPY, None)`` if neither is found."""
     notebook = notebook or running_notebook(workspace) or lesson_notebook(workspace, exercise_name.split(".")[0])
     if notebook is None:
         return UNKNOWN_COPY, None
-    return copy_id(notebook), Path(notebook).name
+    return copy_id(workspace, notebook, data), notebook_key(workspace, notebook)
 
 
 # ---------------------------------------------------------------------------------------
 # The record
 # ---------------------------------------------------------------------------------------
 
+def _now(now: datetime | None = None) -> str:
+    return (now or datetime.now()).isoformat(timespec="seconds")
+
+
 def _entry(status, message="", time=None) -> dict:
     return {"status": status, "message": message, "time": time}
 
 
-def read_record(workspace: Path) -> dict:
-    """``{exercise: {copy id: {"notebook", "best", "latest"}}}`` (empty if none or unreadable)."""
+def read_data(workspace: Path) -> dict:
+    """The whole progress file: ``{"format": 2, "copies": {...}, "exercises": {...}}``, migrated
+    from the old ``{name: status}`` form; empty parts if there is none or it is unreadable."""
     try:
         data = json.loads((Path(workspace) / PROGRESS_FILE).read_text())
     except (OSError, ValueError):
-        return {}
+        data = {}
     if not isinstance(data, dict):
-        return {}
-    if data.get("format") == RECORD_FORMAT and isinstance(data.get("exercises"), dict):
-        return {name: copies for name, copies in data["exercises"].items() if isinstance(copies, dict)}
-    record = {}                         # the old form: {name: latest status}
+        data = {}
+    if data.get("format") == RECORD_FORMAT:
+        copies = data.get("copies") if isinstance(data.get("copies"), dict) else {}
+        exercises = data.get("exercises") if isinstance(data.get("exercises"), dict) else {}
+        return {"format": RECORD_FORMAT, "copies": copies,
+                "exercises": {n: c for n, c in exercises.items() if isinstance(c, dict)}}
+    exercises = {}                      # the old form: {name: latest status}, copy unknown
     for name, status in data.items():
         if isinstance(status, str) and status in RANK:
-            record[name] = {EARLIER_COPY: {"notebook": None, "best": _entry(status), "latest": _entry(status)}}
-    return record
+            exercises[name] = {EARLIER_COPY: {"notebook": None, "best": _entry(status), "latest": _entry(status)}}
+    return {"format": RECORD_FORMAT, "copies": {}, "exercises": exercises}
 
 
-def write_record(workspace: Path, record: dict) -> None:
+def write_data(workspace: Path, data: dict) -> None:
     path = Path(workspace) / PROGRESS_FILE
     tmp = Path(workspace) / f".{PROGRESS_FILE}.{os.getpid()}.tmp"
     try:  # via a temporary file, so two kernels or a crash never leave half a file
-        tmp.write_text(json.dumps({"format": RECORD_FORMAT, "exercises": record}, indent=1, sort_keys=True) + "\n")
+        tmp.write_text(json.dumps(data, indent=1, sort_keys=True) + "\n")
         os.replace(tmp, path)
     except OSError:
         tmp.unlink(missing_ok=True)  # a read-only workspace must not break the lesson
+
+
+def read_record(workspace: Path) -> dict:
+    """``{exercise: {copy id: {"notebook", "best", "latest"}}}`` (empty if none or unreadable)."""
+    return read_data(workspace)["exercises"]
 
 
 def record(result, workspace: Path | None = None, notebook: Path | None = None,
@@ -162,17 +179,16 @@ def record(result, workspace: Path | None = None, notebook: Path | None = None,
     workspace = workspace or find_workspace()
     if workspace is None:
         return
-    key, name = current_copy(Path(workspace), result.name, notebook)
-    entry = _entry(result.status, result.message, (now or datetime.now()).isoformat(timespec="seconds"))
-    data = read_record(workspace)
-    copies = data.setdefault(result.name, {})
-    mine = copies.setdefault(key, {"notebook": name, "best": entry, "latest": entry})
-    mine["notebook"] = name or mine.get("notebook")
+    data = read_data(workspace)
+    key, where = current_copy(Path(workspace), result.name, notebook, data)
+    entry = _entry(result.status, result.message, _now(now))
+    mine = data["exercises"].setdefault(result.name, {}).setdefault(key, {"notebook": where, "best": entry})
+    mine["notebook"] = where or mine.get("notebook")
     mine["latest"] = entry
-    best = mine.get("best") or {}
+    best = mine.get("best") if isinstance(mine.get("best"), dict) else {}
     if RANK.get(result.status, 0) > RANK.get(best.get("status"), -1):
         mine["best"] = entry
-    write_record(Path(workspace), data)
+    write_data(Path(workspace), data)
 
 
 def read_progress(workspace: Path) -> dict:
