@@ -107,6 +107,10 @@ def tidy(text: str) -> str:
     return re.sub(r"(?<=\w) \.(?=\s|$)", ".", text)
 
 
+class Borrowed(Mistake):
+    """The answer is the course's own work (see :func:`borrowed_message`)."""
+
+
 def borrowed_message(qualname: str) -> str:
     return f"your function calls {qualname}, the course's own; write the computation yourself."
 
@@ -222,7 +226,7 @@ def note_borrowed(qualname: str) -> None:
     """
     found = BORROWED.get()
     if found is None:
-        raise Mistake(borrowed_message(qualname))
+        raise Borrowed(borrowed_message(qualname))
     if qualname not in found:
         found.append(qualname)
 
@@ -341,7 +345,7 @@ def _run(answer, args, kwargs, verb: str):
                 if guard is not None:
                     sys.setprofile(previous)
     except BorrowedCall as err:
-        raise Mistake(borrowed_message(err.qualname)) from None
+        raise Borrowed(borrowed_message(err.qualname)) from None
     except LearnerError as err:
         if err.type_name == "NotImplementedError":
             raise NotAttempted() from None
@@ -633,6 +637,44 @@ def _axes_text(name: str, g: np.ndarray, e: np.ndarray, rtol, atol, shapes: Shap
     return None
 
 
+def argument_slip(got: list, solution, args, arg_names, outputs, rtol, atol) -> str | None:
+    """The learner's result, if it is the reference's on one changed argument: left out (zeros),
+    transposed (a square weight), or a sequence read in reverse (time-major ``x``)."""
+    def reference_with(k, value):
+        changed = list(copy.deepcopy(args))
+        changed[k] = value
+        with np.errstate(all="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return [np.asarray(v) for v in _split(solution(*changed), outputs, "the reference")]
+
+    def matches(values):
+        return len(values) == len(got) and all(close(g, v, rtol, atol) for g, v in zip(got, values))
+
+    for k, (name, value) in enumerate(zip(arg_names, args)):
+        if not isinstance(value, np.ndarray) or value.dtype.kind != "f" or not np.any(value):
+            continue
+        tries = [(np.zeros_like(value), f"your result is what the reference gives with {name} set to zeros: did you "
+                                        f"leave out {name} (or start from zeros instead of it)?")]
+        if value.ndim == 2 and value.shape[0] == value.shape[1]:
+            tries.append((value.T.copy(), f"your result is what the reference gives with {name} transposed: use "
+                                          f"{name} as given (row i holds the weights into unit i)."))
+        for changed, text in tries:
+            try:
+                if matches(reference_with(k, changed)):
+                    return text
+            except Exception:   # the reference cannot run on that change: not this slip
+                continue
+        if name == "x" and value.ndim == 3 and len(value) > 1:
+            try:
+                values = reference_with(k, value[::-1].copy())
+            except Exception:
+                continue
+            if matches([v[::-1] if v.ndim and len(v) == len(value) else v for v in values]):
+                return ("your loop runs through the steps in reverse: step t = 1 reads x[0] and hands its state on "
+                        "to step 2; loop over t = 0, 1, ..., T - 1 (index t - 1 holds step t).")
+    return None
+
+
 def explain(labels, got: list, expected: list, rtol, atol, shapes: Shapes, direction: str = "forward") -> str:
     """A one-line cause for outputs that are wrong, found without a list of mistakes."""
     wrong = [i for i, (g, e) in enumerate(zip(got, expected)) if not close(g, e, rtol, atol)]
@@ -641,7 +683,7 @@ def explain(labels, got: list, expected: list, rtol, atol, shapes: Shapes, direc
     ks = [factors[i] for i in wrong]
     if len(wrong) > 1 and all(k is not None for k in ks) and max(ks) - min(ks) < 1e-6 * max(abs(k) for k in ks):
         return sentence(_factor_text("every output", ks[0], shapes))
-    parts = []
+    parts, unexplained = [], []
     for i in wrong:
         name, g, e = labels[i], got[i], expected[i]
         text = None
@@ -670,9 +712,15 @@ def explain(labels, got: list, expected: list, rtol, atol, shapes: Shapes, direc
         if text is None and shapes.T and g.shape == e.shape and g.ndim >= 2 and g.shape[0] == shapes.T > 1:
             text = _sequence_text(name, g, e, shapes.T, direction, rtol, atol)
         if text is None:
+            unexplained.append(i)
             text = f"{name} is off (relative error {relative_error(g, e):.2g})" if g.shape == e.shape else \
                 f"{name} has shape {g.shape}, expected {e.shape}"
         parts.append(text)
+    if unexplained and len(unexplained) < len(wrong):     # name the causes found; the rest may follow from them
+        parts = [part for i, part in zip(wrong, parts) if i not in unexplained]
+        rest = [labels[i] for i in unexplained]
+        parts.append(f"{', '.join(rest)} {'is' if len(rest) == 1 else 'are'} off as well (fix the above first: "
+                     f"{'it' if len(rest) == 1 else 'they'} may follow from it)")
     text = "; ".join(parts)
     if right:
         text += f"; {', '.join(right)} {'is' if len(right) == 1 else 'are'} right"
@@ -698,6 +746,8 @@ def diagnose(answer, solution, args, mistakes=(), outputs=None, *, rtol=1e-6, at
     extra = f" {hint}" if hint else ""
     try:
         value = _run(answer, given, {}, "your function")
+    except Borrowed:
+        raise
     except Mistake as err:
         raise Mistake(sentence(str(err)) + extra) from None
     expected = [np.asarray(e) for e in _split(solution(*copy.deepcopy(args)), outputs, "the reference")]
@@ -731,6 +781,9 @@ def diagnose(answer, solution, args, mistakes=(), outputs=None, *, rtol=1e-6, at
     named = _matching_mistake(got, args, mistakes, outputs, rtol, atol)
     if named:
         raise Mistake(named)
+    slip = argument_slip(got, solution, args, _argument_names(solution, len(args)), outputs, rtol, atol)
+    if slip:
+        raise Mistake(slip)
     if outputs is None:
         g, e = got[0], expected[0]
         text = explain(labels, got, expected, rtol, atol, shapes, direction)
