@@ -641,6 +641,16 @@ def test_a_constant_factor_is_named_with_the_size_it_equals():
     message = _message("02.softmax_cross_entropy_backward", xent_over_N_twice)
     assert message.startswith("your result is exactly 1/5 of the expected values (1/N, N = 5): did you divide by N")
 
+    def xent_over_N_squared(logits, targets):
+        return xent_backward_logsumexp(logits, targets) / len(targets) ** 2
+
+    message = _message("02.softmax_cross_entropy_backward", xent_over_N_squared)
+    assert message.startswith("your result is exactly 1/25 of the expected values (1/N^2, N = 5): did you divide "
+                              "by N twice?")
+
+    message = _message("07.gru_step", lambda *a: 2 * gru_step_split(*a))
+    assert message == "your result is exactly 2 times the expected values: where does a factor 2 come in?"
+
     def db_times_B(dh, x, h0, c0, W_x, W_h, b):
         out = list(lstm_backward_mine(dh, x, h0, c0, W_x, W_h, b))
         out[5] = out[5] * x.shape[1]
@@ -846,3 +856,12 @@ def test_at_least_95_percent_of_the_wrong_answers_are_named_by_their_cause():
     messages = [core.judge(name, answer).message for name, answer in WRONG_ANSWERS]
     vague = [(WRONG_ANSWERS[i][0], m) for i, m in enumerate(messages) if not _is_named(m)]
     assert len(vague) <= 0.05 * len(WRONG_ANSWERS), vague
+
+
+def test_an_allowed_name_covers_what_is_defined_inside_it():
+    assert matcher.is_allowed("rnn_course.activations.sigmoid", ("rnn_course.activations.sigmoid",))
+    assert matcher.is_allowed("rnn_course.widgets.gate_explorer.GateExplorer.values",
+                              ("rnn_course.widgets.gate_explorer.GateExplorer",))
+    assert not matcher.is_allowed("rnn_course.activations.sigmoid_prime", ("rnn_course.activations.sigmoid",))
+    assert matcher.package_qualname(lstm.backward.__code__) == "rnn_course.lstm.backward"
+    assert matcher.code_kind(__file__) == "learner" and matcher.code_kind(np.__file__) == "library"

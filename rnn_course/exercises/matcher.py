@@ -534,7 +534,8 @@ def read_shapes(args, arg_names) -> Shapes:
 
 
 def _letters(size: int, sizes: dict) -> list:
-    return [letter for letter, n in sizes.items() if n == size]
+    """The letters whose size is ``size``; none for 2, too common a factor to blame on a size."""
+    return [letter for letter, n in sizes.items() if n == size and n > 2]
 
 
 def _steps(ts: list) -> str:
@@ -680,7 +681,7 @@ def explain(labels, got: list, expected: list, rtol, atol, shapes: Shapes, direc
     wrong = [i for i, (g, e) in enumerate(zip(got, expected)) if not close(g, e, rtol, atol)]
     right = [labels[i] for i in range(len(got)) if i not in wrong]
     factors = {i: _factor(got[i], expected[i], rtol, atol) for i in wrong if got[i].shape == expected[i].shape}
-    ks = [factors[i] for i in wrong]
+    ks = [factors.get(i) for i in wrong]
     if len(wrong) > 1 and all(k is not None for k in ks) and max(ks) - min(ks) < 1e-6 * max(abs(k) for k in ks):
         return sentence(_factor_text("every output", ks[0], shapes))
     parts, unexplained = [], []
