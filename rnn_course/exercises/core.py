@@ -30,28 +30,33 @@ dense_forward)``, which prints one line. :func:`diagnose`, the one matcher, deci
 
 1. a body of only ``...``, ``pass`` or a docstring, or ``raise NotImplementedError``:
    "not attempted" (so the shipped notebooks run top to bottom);
-2. the function calls a function of the rnn_course package that the exercise does not
-   ``allow``, or a copy of a registered solution: "your function calls rnn_course.lstm.backward,
-   the course's own; write the computation yourself" (see :mod:`.matcher`);
-3. the function raises: "your function raised KeyError: 'W' (line 3 of dense_forward: `...`)"
-   (one line, never a traceback; the ``def`` line is line 1);
-4. it returns None, the wrong number of outputs, or an output of the wrong shape or dtype
+2. the function raises: "your function raised KeyError: 'W' (line 3 of dense_forward: `...`)"
+   (one line, never a traceback; the ``def`` line is line 1, the line is the learner's own,
+   also in a helper the learner wrote);
+3. it returns None, the wrong number of outputs, or an output of the wrong shape or dtype
    (float32 in means float32 out) or holding NaN or infinity: a line naming that output.
    A list or tuple of the right numbers counts as right;
-5. it changed one of its input arrays in place: a line naming the argument. The learner's
+4. it changed one of its input arrays in place: a line naming the argument. The learner's
    own arrays are never touched: the function only ever sees copies;
-6. every output matches the solution's: right. The tolerance follows the dtype (at least a
+5. every output matches the solution's: right. The tolerance follows the dtype (at least a
    few dozen rounding steps of float32 for a float32 case) and the size of the expected values;
-7. otherwise each known mistake runs on the same arguments; the first whose every output
-   matches the learner's gives its sentence (a wrong shape in 4 is tried against them too,
+6. otherwise each known mistake runs on the same arguments; the first whose every output
+   matches the learner's gives its sentence (a wrong shape in 3 is tried against them too,
    so a transposed result can be named; a custom checker that computed the learner's result
    itself asks the same question with :func:`match_mistake`);
-8. otherwise a diagnosis that needs no list (:func:`.matcher.explain`): outputs swapped, axes
-   swapped, the sign flipped, a constant factor ("exactly 1/5 of the expected values (1/N,
-   N = 5): did you divide by N ..."), an output off by another output's expected value, a
-   sequence right up to some step and wrong from there ("right for t = 5 and 4, wrong from
-   t = 3 back ...", steps t = 1 to T with index t - 1 holding step t), naming the outputs that
-   are right.
+7. otherwise a diagnosis that needs no list (:mod:`.matcher`): the reference's result with an
+   argument left out (zeros), a square weight transposed or the steps read in reverse; then per
+   output (:func:`.matcher.explain`) outputs swapped, axes swapped, the sign flipped, a constant
+   factor ("exactly 1/5 of the expected values (1/N, N = 5): did you divide by N ..."), an output
+   off by another output's expected value, a sequence right up to some step and wrong from there
+   ("right for t = 5 and 4 and wrong from t = 3 back ...", steps t = 1 to T with index t - 1
+   holding step t), naming the outputs that are right.
+
+Whatever the verdict, the learner's function runs under a guard (:mod:`.matcher`) that notes a
+call into the rnn_course package that the exercise does not ``allow`` (or into a copy of a
+registered solution). An answer that would pass fails instead with "your function calls
+rnn_course.lstm.backward, the course's own; write the computation yourself"; a wrong one keeps
+its mistake's message.
 
 With ``cases`` of different sizes (B, D, H, T all different) a swapped axis shows as a wrong
 shape. A backward exercise passes ``after=``, e.g. a :func:`learner_gradcheck` of the
