@@ -12,6 +12,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
+from learner_copies import typed  # noqa: E402
 
 from rnn_course import activations, mlp, palette  # noqa: E402
 from rnn_course.diagrams.network import draw_network, layer_positions  # noqa: E402
@@ -173,7 +174,9 @@ def _result(name, answer):
                                             ("01.dense_backward", L.dense_backward),
                                             ("01.xor_by_hand", L.xor_params)])
 def test_checker_accepts_the_solution_and_waits_for_the_placeholder(name, solution):
-    assert _result(name, solution)[0] == "correct"
+    assert _result(name, typed(solution))[0] == "correct"
+    assert _result(name, solution) == ("wrong", f"your function calls {solution.__module__}.{solution.__name__}, "
+                                                "the course's own; write the computation yourself.")
     assert _result(name, _placeholder)[0] == "not attempted"
 
 
@@ -286,7 +289,7 @@ def test_dense_backward_checker_explains_typical_mistakes(answer, says):
 
 
 def test_dense_backward_praise_carries_a_gradient_check_of_the_learners_function():
-    result = check("01.dense_backward", L.dense_backward)
+    result = check("01.dense_backward", typed(L.dense_backward))
     assert result.passed and "Gradient check of your function: largest relative error" in result.message
     assert "(below 1e-6: trust it)." in result.message
 

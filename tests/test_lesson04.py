@@ -9,6 +9,7 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import numpy as np
 import pytest
+from learner_copies import typed
 
 from rnn_course import lstm, palette
 from rnn_course import puzzles as P
@@ -252,7 +253,7 @@ def _concat_step(*, order="hx", g_act=np.tanh, gate_act=sigmoid, keep=True, squa
 
 
 def test_lstm_step_accepts_the_solution_and_matches_the_package():
-    result = check("04.lstm_step", L.lstm_step_concat)
+    result = check("04.lstm_step", typed(L.lstm_step_concat))
     assert result.passed, result.message
 
 
@@ -306,7 +307,7 @@ def test_reference_backward_matches_finite_differences():
 
 
 def test_lstm_step_backward_accepts_the_solution():
-    result = check("04.lstm_step_backward", L.lstm_step_backward)
+    result = check("04.lstm_step_backward", typed(L.lstm_step_backward))
     assert result.passed, result.message
 
 
@@ -660,7 +661,7 @@ def test_the_cases_have_all_four_sizes_different():
 
 def test_a_right_backward_gets_its_own_gradient_check_in_the_praise():
     for name, solution in (("04.lstm_backward", L.lstm_backward), ("04.lstm_step_backward", L.lstm_step_backward)):
-        result = check(name, solution)
+        result = check(name, typed(solution))
         assert result.passed, result.message
         assert "Gradient check of your function: largest relative error" in result.message
         assert "trust it" in result.message
@@ -672,8 +673,9 @@ def test_a_wrong_backward_is_named_before_any_gradient_check():
 
 
 def test_the_right_numbers_as_lists_count_as_right():
-    assert check("04.lstm_forward", lambda *a: tuple(v.tolist() for v in L.lstm_forward(*a))).passed
-    assert check("04.lstm_backward", lambda *a: [v.tolist() for v in L.lstm_backward(*a)]).passed
+    forward, backward = typed(L.lstm_forward), typed(L.lstm_backward)
+    assert check("04.lstm_forward", lambda *a: tuple(v.tolist() for v in forward(*a))).passed
+    assert check("04.lstm_backward", lambda *a: [v.tolist() for v in backward(*a)]).passed
 
 
 def _shifted(fn, k, delta):
@@ -780,8 +782,11 @@ def test_the_lesson_goes_on_with_yours_only_when_it_passes():
     function, _ = learner_or_reference("04.lstm_forward", lambda *a: L.lstm_forward(*a[:-1], 0 * a[-1]),
                                        L.package_lstm_forward)
     assert function is L.package_lstm_forward
-    function, used = learner_or_reference("04.lstm_backward", L.lstm_backward, L.package_lstm_backward)
-    assert function is L.lstm_backward and "your lstm_backward" in used
+    mine = typed(L.lstm_backward)
+    function, used = learner_or_reference("04.lstm_backward", mine, L.package_lstm_backward)
+    assert function is mine and "your lstm_backward" in used
+    function, _ = learner_or_reference("04.lstm_backward", L.lstm_backward, L.package_lstm_backward)
+    assert function is L.package_lstm_backward           # the course's own function is not the learner's
 
 
 # --- puzzle 3 must be solved with the forget gate ---------------------------------------------------------

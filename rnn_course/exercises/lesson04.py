@@ -862,6 +862,7 @@ def _step_backward_gradcheck(answer) -> str:
 compare_exercise(
     "04.lstm_step", "One LSTM step with one weight matrix over [h_{t-1}, x_t]",
     solution=lstm_step_concat, cases=_step_cases, mistakes=_STEP_MISTAKES, outputs=("h_t", "c_t"),
+    allow=("rnn_course.activations.sigmoid",),
     praise="h_t and c_t match rnn_course.lstm.step_forward with W_h = W[:, :H] and W_x = W[:, H:]: the two ways "
            "of writing the step are the same computation.",
     hint="(x_t is (B, D), h_prev and c_prev (B, H), W (4H, H + D), b (4H,).)")
@@ -869,6 +870,7 @@ compare_exercise(
 compare_exercise(
     "04.lstm_forward", "The LSTM over a whole sequence",
     solution=lstm_forward, cases=_forward_cases, mistakes=_FORWARD_MISTAKES, outputs=("h", "c"),
+    allow=("rnn_course.activations.sigmoid",),
     praise="h and c match rnn_course.lstm.forward at every step, for two sizes of T, B, D and H.",
     hint="(x is (T, B, D), h0 and c0 (B, H), W_x (4H, D), W_h (4H, H), b (4H,); h and c are (T, B, H).)")
 
@@ -876,12 +878,14 @@ compare_exercise(
     "04.lstm_backward", "Backpropagation through time for the LSTM",
     solution=lstm_backward, cases=_backward_cases, mistakes=_BACKWARD_MISTAKES,
     outputs=("dx", "dh0", "dc0", "dW_x", "dW_h", "db"), after=_backward_gradcheck,
+    allow=("rnn_course.activations.sigmoid",),
     praise="every gradient matches rnn_course.lstm.backward, for two sizes of T, B, D and H.",
     hint="(dh and x are (T, B, H) and (T, B, D); return dx (T, B, D), dh0 and dc0 (B, H), dW_x (4H, D), "
          "dW_h (4H, H), db (4H,).)")
 
 
-@exercise("04.lstm_step_backward", "The LSTM step's backward pass", solution=lstm_step_backward)
+@exercise("04.lstm_step_backward", "The LSTM step's backward pass", solution=lstm_step_backward,
+          allow=("rnn_course.activations.sigmoid",))
 def _check_lstm_step_backward(answer):
     for dh, dc, cache in _step_backward_cases():
         out = attempt(answer, dh.copy(), dc.copy(), copy.deepcopy(cache))
@@ -972,5 +976,6 @@ def _puzzle_checker(puzzle):
 
 for _puzzle in PUZZLES.values():
     exercise(_puzzle.name, _puzzle.title, solution=_puzzle.solution,
-             solution_text=_solution_text(_puzzle))(_puzzle_checker(_puzzle))
+             solution_text=_solution_text(_puzzle),
+             allow=("rnn_course.widgets.gate_explorer.GateExplorer.values",))(_puzzle_checker(_puzzle))
 

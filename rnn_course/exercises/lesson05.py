@@ -127,7 +127,8 @@ def _forecast_cases():
 
 
 compare_exercise("05.forecast", "Forecast several steps ahead", solution=forecast, cases=_forecast_cases,
-                 mistakes=FORECAST_MISTAKES, hint="context is (window,); return the n_ahead forecasts, (n_ahead,).",
+                 mistakes=FORECAST_MISTAKES, allow=("rnn_course.model.forward",),
+                 hint="context is (window,); return the n_ahead forecasts, (n_ahead,).",
                  praise="each prediction is fed back in as the newest input, and the window slides along.")
 
 

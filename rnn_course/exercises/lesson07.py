@@ -163,6 +163,7 @@ def _cases():
 compare_exercise(
     "07.gru_step", "One step of a GRU, in PyTorch's form", solution=gru_step, cases=_cases,
     mistakes=GRU_MISTAKES,
+    allow=("rnn_course.activations.sigmoid",),
     praise="r and z from both inputs, the reset gate on W_hn h_prev + b_hn, and z keeping h_prev: "
            "PyTorch's nn.GRU step.",
     hint="Shapes: x_t (B, D), h_prev (B, H), W_x (3H, D), W_h (3H, H), b_x and b_h (3H,); return h_t (B, H).",
