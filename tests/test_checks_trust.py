@@ -638,8 +638,14 @@ def test_a_constant_factor_is_named_with_the_size_it_equals():
     def xent_over_N_twice(logits, targets):
         return xent_backward_logsumexp(logits, targets) / len(targets)
 
-    message = _message("02.softmax_cross_entropy_backward", xent_over_N_twice)
-    assert message.startswith("your result is exactly 1/5 of the expected values (1/N, N = 5): did you divide by N")
+    message = _message("02.softmax_cross_entropy_backward", xent_over_N_twice)   # a known mistake names it first
+    assert message.startswith("you divided by N twice: the result is 1/N of the gradient.")
+
+    def xent_over_N_cubed(logits, targets):
+        return xent_backward_logsumexp(logits, targets) / len(targets) ** 3
+
+    message = _message("02.softmax_cross_entropy_backward", xent_over_N_cubed)
+    assert message.startswith("your result is exactly 1/125 of the expected values"), message
 
     def xent_over_N_squared(logits, targets):
         return xent_backward_logsumexp(logits, targets) / len(targets) ** 2
