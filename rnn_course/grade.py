@@ -1,59 +1,98 @@
-"""``rnn-course grade ROOM``: which exercises each learner in a room has done.
+"""``rnn-course grade ROOM``: which exercises each learner in a room has done, judged by the grader alone.
 
-ROOM holds one folder per learner, named after the learner, with that learner's notebooks in it
-(at any depth, under any file name). Each notebook is matched to its lesson by the exercises it
-checks, then run from top to bottom, headless, in a fresh kernel of this Python, on a copy in a
-temporary folder, with a time limit. Every ``check(...)`` the notebook reaches reports its result
-through the same function the lessons use (:func:`rnn_course.exercises.core.check`), which
-appends it to a log file this module names in the kernel's environment
-(:data:`~rnn_course.exercises.core.GRADE_LOG_VARIABLE`).
+ROOM holds one folder per learner, named after the learner, with that learner's notebooks in it (at
+any depth, under any file name). Each notebook is matched to its lesson by the exercises it checks.
 
-The outcome is one :class:`Row` per learner and exercise of every lesson the learner handed in,
-with a status of ``correct``, ``wrong``, ``not attempted`` or ``error``. A notebook that cannot be
-read, raises outside a check, or runs past its limit stops there: the checks it reached keep their
-results, the ones after get ``error`` with the reason. The learners' files are only ever read.
+**The verdict is the grader's.** The grader reads the notebook itself (a size cap before reading, the
+JSON nesting and every cell's shape checked) and builds a program from its code cells (IPython magics
+become no-ops), in which every ``check("NN.name", EXPR)`` captures EXPR under that name. The program
+runs in a worker process (:mod:`rnn_course.grade_worker`) against the learner edition of the package
+(:mod:`rnn_course.grade_shim`: the course's own functions are stand-ins that raise, so the program
+keeps the learner's definitions and skips the training runs and figures between them; the helpers an
+exercise allows are small copies compiled there). The worker sends back each captured answer as plain
+data, a function as a handle. In its own process the grader then judges each answer with
+:func:`rnn_course.exercises.core.judge`, the checker the lessons use, on a :class:`LearnerFunction`
+standing for the learner's function: calling it sends the arguments to the worker and gets the result
+back as arrays (``np.save`` format, never pickle), or :class:`~rnn_course.exercises.core.LearnerError`
+/ :class:`~rnn_course.exercises.core.BorrowedCall`. Nothing the learner's code writes is read as a result.
+
+**The sandbox** (bubblewrap, ``bwrap``): no network; its own PID, IPC and UTS namespaces, torn down
+after the run so nothing outlives it; the system read-only, bound piece by piece (Python and NumPy
+only); a small private /tmp and home; none of the room, the other learners, the instructor's files or
+the real ``rnn_course`` in its file system; an unprivileged user; limits on memory, CPU time, file size,
+open files and processes; a wall-clock limit per notebook and a time budget per learner. Without a
+working ``bwrap`` grading refuses, unless ``sandbox=False`` (``--no-sandbox``: only for trusted notebooks).
+
+The outcome is one :class:`Row` per learner and exercise of every lesson the learner handed in, with a
+status of ``correct``, ``wrong``, ``not attempted`` or ``error``. The per-notebook work,
+:func:`grade_notebook`, and the per-learner work, :func:`grade_learner`, take and return plain data, so
+a Dask cluster can run them (``scheduler=``, :func:`rnn_course.cluster.map_on_cluster`).
 """
 
 from __future__ import annotations
 
-import asyncio
+import ast
+import atexit
 import csv
 import json
 import math
 import os
 import re
+import selectors
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
-import warnings
+import unicodedata
 from collections import Counter
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from rnn_course import grade_worker as wire
 from rnn_course.exercises import core
 
 STATUSES = ("correct", "wrong", "not attempted", "error")
 CSV_COLUMNS = ("learner", "lesson", "exercise", "status", "message")
 DEFAULT_TIMEOUT = 300.0
-KERNEL_NAME = "rnn-course-grade"
+LEARNER_BUDGET_FACTOR = 3          # a learner's notebooks together may run for 3 x --timeout
+FILE_LIMIT = 20 * 2**20            # a notebook over 20 MB is not read
+MEMORY_LIMIT = 1 * 2**30           # address space of each process in the sandbox
+PROCESS_LIMIT = 4                  # processes of the sandbox's user (the worker and at most 3 more)
+FILE_SIZE_LIMIT = 16 * 2**20       # largest file the sandbox may write (in its /tmp, a 16 MB tmpfs)
+OPEN_FILES_LIMIT = 64
+SANDBOX_UID = 65534                # the user inside the sandbox (nobody)
+# As root, each sandbox runs as a user of its own outside too (a uid no account has, from this base):
+# the process limit counts per user, so one notebook's fork bomb cannot starve another's run.
+_UID_BASE = 2_100_000_000
 LESSON_FILE = re.compile(r"^(\d\d)_")
 # check("04.lstm_step", ...) in a cell's source; in a file that is not valid JSON the quotes may be escaped.
 CHECK_CALL = re.compile(r"""check\(\s*\\?["'](\d\d\.\w+)\\?["']""")
+EXERCISE_NAME = re.compile(r"^\d\d\.\w+$")
+CAPTURING = ("check", "learner_or_reference")
+CELL_TYPES = ("code", "markdown", "raw")
 _RANK = {"correct": 3, "wrong": 2, "not attempted": 1, "error": 0}
+_INSTALL_HINT = ("install bubblewrap (Debian/Ubuntu: `sudo apt-get install bubblewrap`; Fedora: `sudo dnf "
+                 "install bubblewrap`), or pass --no-sandbox, only for notebooks you trust")
 
 
 class GradeError(Exception):
-    """ROOM cannot be graded (missing, not a folder, no learner folders): one line for the instructor."""
+    """ROOM cannot be graded (missing, not a folder, no learner folders, no sandbox): one line for the instructor."""
+
+
+class RunStopped(BaseException):
+    """The learner's worker stopped answering (time limit, died, broke the protocol). A BaseException,
+    so no checker's ``except Exception`` mistakes it for a wrong answer."""
 
 
 @dataclass
 class Row:
     learner: str
-    lesson: str        # the lesson's number, "01" .. "06"; "" for a file that could not be matched
+    lesson: str        # the lesson's number, "01" .. "07"; "" for a file that could not be matched
     exercise: str      # the exercise's name, "04.lstm_step"; "" for a file that could not be matched
     status: str        # one of STATUSES
     message: str
@@ -65,18 +104,23 @@ class Submission:
     learner: str
     path: Path
     lesson: str | None = None
-    problem: str | None = None       # why it cannot be run (not a valid notebook), else None
-    notebook: object = None          # the parsed notebook, when it could be read
+    problem: str | None = None       # why it cannot be run, else None
+    cells: list = field(default_factory=list)     # [{"number": n, "source": python}] of its code cells
     checked: list = field(default_factory=list)   # the exercise names its code cells check
+    room: Path | None = None
 
-    def label(self, room: Path) -> str:
-        return self.path.relative_to(room).as_posix()
+    def label(self, room: Path | None = None) -> str:
+        room = room or self.room
+        try:
+            return self.path.relative_to(room).as_posix()
+        except (ValueError, TypeError):
+            return self.path.name
 
 
 @dataclass
 class Outcome:
-    """What running one notebook produced: the last result of each check it reached, and why it
-    stopped early (None when it ran to the end)."""
+    """What grading one notebook produced: the result of each exercise it checks, and why it stopped
+    early (None when it ran to the end)."""
     results: dict = field(default_factory=dict)     # exercise name -> (status, message)
     stopped: str | None = None
 
@@ -91,7 +135,7 @@ class Report:
 
 
 # ---------------------------------------------------------------------------------------
-# Finding and matching the notebooks
+# Finding, reading and matching the notebooks
 # ---------------------------------------------------------------------------------------
 
 def lesson_exercises(exercises: Iterable[str] | None = None) -> dict[str, list[str]]:
@@ -105,16 +149,22 @@ def lesson_exercises(exercises: Iterable[str] | None = None) -> dict[str, list[s
 
 def learner_notebooks(room: Path | str) -> dict[str, list[Path]]:
     """``{learner: [notebook, ...]}`` for every learner folder in ROOM (hidden folders, such as
-    JupyterLab's ``.ipynb_checkpoints``, are skipped)."""
+    JupyterLab's ``.ipynb_checkpoints``, are skipped; symbolic links are listed, not followed: a learner
+    folder that is a link is listed as itself, for :func:`read_submission` to refuse)."""
     room = Path(room)
     if not room.exists():
         raise GradeError(f"there is no folder {room}; give the folder that holds one folder per learner.")
     if not room.is_dir():
         raise GradeError(f"{room} is a file; give the folder that holds one folder per learner.")
     learners = {}
-    for folder in sorted(p for p in room.iterdir() if p.is_dir() and not p.name.startswith(".")):
-        notebooks = [p for p in folder.rglob("*.ipynb") if p.is_file()
-                     and not any(part.startswith(".") for part in p.relative_to(folder).parts)]
+    for folder in sorted(p for p in room.iterdir() if not p.name.startswith(".") and p.is_dir()):
+        if folder.is_symlink():
+            learners[folder.name] = [folder]
+            continue
+        notebooks = []
+        for top, dirs, files in os.walk(folder, followlinks=False):
+            dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+            notebooks += [Path(top, f) for f in files if f.endswith(".ipynb") and not f.startswith(".")]
         learners[folder.name] = sorted(notebooks)
     if not learners:
         raise GradeError(f"{room} holds no learner folders; put each learner's notebooks in a folder "
@@ -126,9 +176,29 @@ def checked_exercises(notebook: dict) -> list[str]:
     """The exercise names a notebook's code cells pass to ``check(...)``, in order."""
     names = []
     for cell in notebook.get("cells", []):
-        if cell.get("cell_type") == "code":
-            source = cell.get("source", "")
-            names += CHECK_CALL.findall("".join(source) if isinstance(source, list) else source)
+        if isinstance(cell, dict) and cell.get("cell_type") == "code":
+            names += _checks_in(_source_text(cell.get("source", "")))
+    return names
+
+
+def _source_text(source) -> str:
+    return "".join(source) if isinstance(source, list) else str(source)
+
+
+def _checks_in(source: str) -> list[str]:
+    """Exercise names in ``check("NN.name", ...)`` / ``learner_or_reference("NN.name", ...)`` calls, found
+    with ``ast``; a cell that does not parse falls back on a pattern."""
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return CHECK_CALL.findall(source)
+    names = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and node.args and isinstance(node.args[0], ast.Constant):
+            func = node.func
+            called = func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else ""
+            if called in CAPTURING and isinstance(node.args[0].value, str) and EXERCISE_NAME.match(node.args[0].value):
+                names.append(node.args[0].value)
     return names
 
 
@@ -141,132 +211,693 @@ def _lesson_of(names: Iterable[str], lessons: dict[str, list[str]]) -> str | Non
     return min(votes, key=lambda lesson: (-votes[lesson], lesson))
 
 
-def read_submission(learner: str, path: Path, lessons: dict[str, list[str]]) -> Submission:
-    """Read one notebook and match it to a lesson by the exercises it checks. Only a file whose
-    content says nothing (it is not valid JSON and names no exercise) falls back on its name."""
-    import nbformat
-    submission = Submission(learner, path)
+_TRANSFORMER = None
+
+
+def python_source(source: str) -> str:
+    """A code cell as plain Python: IPython's magics and shell lines become calls of ``get_ipython()``
+    (a no-op in the worker); without IPython, such lines are dropped."""
+    global _TRANSFORMER
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as err:
-        submission.problem = f"could not read the file: {getattr(err, 'strerror', None) or err}"
-        text = ""
+        if _TRANSFORMER is None:
+            from IPython.core.inputtransformer2 import TransformerManager
+            _TRANSFORMER = TransformerManager()
+        return _TRANSFORMER.transform_cell(source)
+    except ImportError:
+        if source.lstrip().startswith("%%"):
+            return ""
+        return "".join("\n" if line.lstrip()[:1] in ("%", "!") else line for line in source.splitlines(True))
+    except Exception:   # noqa: BLE001 - IPython could not read it: the worker will say the cell is not Python
+        return source
+
+
+def read_submission(learner: str, path: Path, lessons: dict[str, list[str]], room: Path | None = None) -> Submission:
+    """Read one notebook safely and match it to a lesson by the exercises it checks. Only a file whose
+    content says nothing (it is not valid JSON and names no exercise) falls back on its name."""
+    path = Path(path)
+    room = Path(room) if room is not None else None
+    submission = Submission(learner, path, room=room)
+    text = None
+    try:
+        text = _read_text(learner, path, room)
+        notebook = _parse_notebook(text)
+    except ValueError as err:
+        submission.problem = str(err)
     else:
-        try:
-            data = json.loads(text)
-            if not isinstance(data, dict) or not isinstance(data.get("cells"), list):
-                raise ValueError("it has no list of cells")
-            with warnings.catch_warnings():      # nbformat's advice on old or odd notebooks is not for the grader
-                warnings.simplefilter("ignore")
-                submission.notebook = nbformat.reads(text, as_version=4)
-        except (ValueError, KeyError, TypeError, AttributeError) as err:   # nbformat's own checks too
-            submission.problem = _json_reason(err)
-    if submission.notebook is not None:
-        submission.checked = checked_exercises(submission.notebook)
+        submission.cells = [{"number": n, "source": python_source(_source_text(cell["source"]))}
+                            for n, cell in enumerate((c for c in notebook["cells"] if c["cell_type"] == "code"), 1)]
+        submission.checked = [name for cell in submission.cells for name in _checks_in(cell["source"])]
         submission.lesson = _lesson_of(submission.checked, lessons)
-    else:
-        submission.lesson = _lesson_of(CHECK_CALL.findall(text), lessons)
-    if submission.lesson is None and (submission.problem or submission.notebook is not None):
+    if submission.problem:
+        submission.lesson = _lesson_of(CHECK_CALL.findall(text or ""), lessons)
+    if submission.lesson is None and submission.problem:
         named = LESSON_FILE.match(path.name)
         if named and named.group(1) in lessons:
             submission.lesson = named.group(1)
     return submission
 
 
-def _json_reason(err: Exception) -> str:
-    if isinstance(err, json.JSONDecodeError):
-        return f"the file is not valid JSON ({err.msg}: line {err.lineno}, column {err.colno})"
-    return f"the file is not a notebook ({err})"
+def _read_text(learner: str, path: Path, room: Path | None) -> str:
+    folder = (room / learner) if room is not None else path.parent
+    if path == folder and path.is_symlink():
+        raise ValueError("the learner's folder is a symbolic link, not a folder of its own; copy the "
+                         "notebooks into it instead")
+    if path.is_symlink():
+        target = Path(os.path.realpath(path))
+        if not target.is_relative_to(Path(os.path.realpath(folder))):
+            raise ValueError("the file is a symbolic link to a file outside the learner's folder; it is not graded")
+        path = target
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | getattr(os, "O_NONBLOCK", 0))
+    except OSError as err:
+        raise ValueError(f"could not read the file: {err.strerror or err}") from None
+    with os.fdopen(fd, "rb") as f:
+        info = os.fstat(f.fileno())
+        import stat
+        if not stat.S_ISREG(info.st_mode):
+            raise ValueError("it is not a regular file")
+        if info.st_size > FILE_LIMIT:
+            raise ValueError(f"the file is {info.st_size / 2**20:.0f} MB, over the {FILE_LIMIT // 2**20} MB "
+                             "limit for a notebook; clear its outputs and hand it in again")
+        data = f.read(FILE_LIMIT + 1)
+    if len(data) > FILE_LIMIT:
+        raise ValueError(f"the file is over the {FILE_LIMIT // 2**20} MB limit for a notebook")
+    if not data.strip():
+        raise ValueError("the file is empty")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as err:
+        raise ValueError(f"the file is not UTF-8 text (byte {err.start}), so not a notebook") from None
+
+
+def _parse_notebook(text: str) -> dict:
+    """The notebook as a dict whose cells are all dicts of a known type with a string source."""
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as err:
+        raise ValueError(f"the file is not valid JSON ({err.msg}: line {err.lineno}, column {err.colno})") from None
+    except RecursionError:
+        raise ValueError("the file is not a notebook (its JSON is nested too deeply to read)") from None
+    if not isinstance(data, dict):
+        raise ValueError("the file is not a notebook (it has no list of cells)")
+    if not isinstance(data.get("cells"), list):
+        if "worksheets" in data:
+            raise ValueError("the file is not a notebook of format 4 (it is an old format-3 notebook); open and "
+                             "save it in JupyterLab")
+        raise ValueError("the file is not a notebook (it has no list of cells)")
+    if data.get("nbformat") != 4 or isinstance(data.get("nbformat"), bool):
+        raise ValueError(f"the file is not a notebook of format 4 (nbformat {clean(repr(data.get('nbformat')))[:20]}); "
+                         "open and save it in JupyterLab")
+    for number, cell in enumerate(data["cells"], 1):
+        if not isinstance(cell, dict):
+            raise ValueError(f"the file is not a notebook (cell {number} is a {type(cell).__name__}, not a cell)")
+        if cell.get("cell_type") not in CELL_TYPES:
+            raise ValueError(f"the file is not a notebook (cell {number} has no known cell_type)")
+        source = cell.get("source", "")
+        if not (isinstance(source, str) or (isinstance(source, list) and all(isinstance(s, str) for s in source))):
+            raise ValueError(f"the file is not a notebook (the source of cell {number} is not text)")
+        cell["source"] = source
+    return data
 
 
 # ---------------------------------------------------------------------------------------
-# Running one notebook
+# The learner edition of the package, the worker, the sandbox
 # ---------------------------------------------------------------------------------------
 
-def _write_kernel_spec(folder: Path) -> Path:
-    """A kernel spec that runs this Python: the course's environment, whatever other ``python3``
-    kernels the machine has."""
-    spec = folder / "kernels" / KERNEL_NAME
-    spec.mkdir(parents=True)
-    (spec / "kernel.json").write_text(json.dumps({
-        "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
-        "display_name": "rnn-course (grading)", "language": "python"}))
-    return folder / "kernels"
+_LOCK = threading.Lock()
+_STATE: dict = {}
 
 
-def _error_line(err: BaseException) -> str:
-    from nbclient.exceptions import CellExecutionError
-    if isinstance(err, CellExecutionError):
-        return f"{err.ename}: {err.evalue}".strip().rstrip(":")
-    return f"{type(err).__name__}: {err}".strip().rstrip(":")
+def _scratch() -> Path:
+    """This process's folder for shims and run copies (removed at exit)."""
+    with _LOCK:
+        if "scratch" not in _STATE:
+            folder = Path(tempfile.mkdtemp(prefix="rnn-course-grade-"))
+            _STATE["scratch"] = folder
+            atexit.register(shutil.rmtree, folder, True)
+            worker = folder / "worker.py"
+            shutil.copyfile(Path(wire.__file__), worker)
+            worker.chmod(0o644)
+        return _STATE["scratch"]
 
 
-async def run_notebook(submission: Submission, timeout: float, kernels: Path, scratch: Path) -> Outcome:
-    """Run a copy of the notebook in ``scratch`` in a fresh kernel, stopping at the first error or
-    once ``timeout`` seconds of running have passed; collect the checks it reached."""
-    from jupyter_client.kernelspec import KernelSpecManager
-    from jupyter_client.manager import AsyncKernelManager
-    from nbclient import NotebookClient
-    from nbclient.exceptions import CellTimeoutError, DeadKernelError
-
-    shutil.copy2(submission.path, scratch / submission.path.name)   # the run's own copy, for the record
-    log = scratch / "checks.jsonl"
-    env = dict(os.environ, **{core.GRADE_LOG_VARIABLE: str(log), "PYDEVD_DISABLE_FILE_VALIDATION": "1"})
-    manager = AsyncKernelManager(kernel_name=KERNEL_NAME,
-                                 kernel_spec_manager=KernelSpecManager(kernel_dirs=[str(kernels)]))
-    deadline = math.inf
-    client = NotebookClient(submission.notebook, km=manager, kernel_name=KERNEL_NAME, allow_errors=False,
-                            timeout_func=lambda cell: max(1, math.ceil(deadline - time.monotonic())),
-                            resources={"metadata": {"path": str(scratch)}}, startup_timeout=120)
-    outcome = Outcome()
-    code_cell = 0
-    try:
-        # The kernel's own stderr (ipykernel's start-up warnings) is not the notebook's output: drop it.
-        await client.async_start_new_kernel(env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        await client.async_start_new_kernel_client()
-        deadline = time.monotonic() + timeout
-        for index, cell in enumerate(client.nb.cells):
-            if cell.get("cell_type") != "code":
-                continue
-            if time.monotonic() > deadline:          # the cell before used up the time
-                raise CellTimeoutError("the time limit passed between two cells")
-            code_cell += 1
-            await client.async_execute_cell(cell, index, execution_count=client.code_cells_executed + 1)
-    except CellTimeoutError:
-        outcome.stopped = f"the notebook ran past its time limit of {_seconds(timeout)} (in code cell {code_cell})"
-    except DeadKernelError:
-        outcome.stopped = f"the kernel died in code cell {code_cell} (out of memory, or the notebook stopped it)"
-    except Exception as err:  # an error in the learner's code, or a kernel that would not start
-        where = f"in code cell {code_cell}" if code_cell else "before its first cell"
-        outcome.stopped = f"the notebook stopped {where} with {_error_line(err)}"
-    finally:
-        if client.kc is not None:
-            client.kc.stop_channels()
-        if manager.has_kernel:
-            await manager.shutdown_kernel(now=True)
-    outcome.results = read_check_log(log)
-    return outcome
+def _package_dir() -> Path:
+    return Path(core.__file__).resolve().parent.parent
 
 
-def read_check_log(log: Path) -> dict:
-    """``{exercise: (status, message)}``, the last result of each check written to ``log``."""
-    results = {}
-    try:
-        lines = log.read_text(encoding="utf-8").splitlines()
-    except OSError:
-        return results
-    for line in lines:
+def _module_spec() -> dict:
+    """Every module of the real package: the names it defines, its constants (as literal text), whether
+    it is a package; read from the source with ``ast``, nothing imported."""
+    with _LOCK:
+        if "spec" in _STATE:
+            return _STATE["spec"]
+    root = _package_dir()
+    modules, trees = {}, {}
+    for file in sorted(root.rglob("*.py")):
+        parts = file.relative_to(root.parent).with_suffix("").parts
+        package = parts[-1] == "__init__"
+        name = ".".join(parts[:-1] if package else parts)
         try:
-            entry = json.loads(line)
-            status = entry["status"]
-            results[entry["name"]] = (status if status in STATUSES else "wrong", str(entry.get("message", "")))
-        except (ValueError, KeyError, TypeError):
+            text = file.read_text(encoding="utf-8")
+            tree = ast.parse(text)
+        except (OSError, SyntaxError, UnicodeDecodeError):
             continue
-    return results
+        names, constants = set(), {}
+        for node in tree.body:
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+                names.add(node.name)
+            elif isinstance(node, ast.Import | ast.ImportFrom):
+                names.update((a.asname or a.name).split(".")[0] for a in node.names if a.name != "*")
+            elif isinstance(node, ast.Assign | ast.AnnAssign) and node.value is not None:
+                targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+                segment = ast.get_source_segment(text, node.value) or ""
+                for target in targets:
+                    if isinstance(target, ast.Name):
+                        names.add(target.id)
+                        try:
+                            ast.literal_eval(node.value)
+                        except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+                            continue
+                        if len(segment) < 20_000:
+                            constants[target.id] = segment
+        modules[name] = {"names": sorted(names), "constants": constants, "package": package}
+        trees[name] = (text, tree)
+    for name in list(modules):      # a package lists its submodules as names too
+        parent = name.rpartition(".")[0]
+        if parent in modules:
+            modules[parent]["names"] = sorted(set(modules[parent]["names"]) | {name.rpartition(".")[2]})
+    spec = {"modules": modules, "trees": trees}
+    with _LOCK:
+        _STATE["spec"] = spec
+    return spec
 
+
+def _allowed_sources(allow: Iterable[str]) -> dict[str, str]:
+    """``{module: source}``: each allowed function's own source text, with the private functions of its
+    module it uses, to be compiled in the learner edition's module."""
+    trees = _module_spec()["trees"]
+    out: dict[str, list[str]] = {}
+    for full in sorted(set(allow)):
+        module, _, name = full.rpartition(".")
+        if module not in trees:
+            continue
+        text, tree = trees[module]
+        functions = {n.name: n for n in tree.body if isinstance(n, ast.FunctionDef)}
+        wanted, todo = [], [name]
+        while todo:
+            fn = todo.pop()
+            if fn in wanted or fn not in functions:
+                continue
+            wanted.append(fn)
+            used = {n.id for n in ast.walk(functions[fn]) if isinstance(n, ast.Name)}
+            todo += [u for u in used if u.startswith("_") and u in functions]
+        for fn in reversed(wanted):
+            out.setdefault(module, []).append(ast.get_source_segment(text, functions[fn]) or "")
+    return {module: "from __future__ import annotations\n\n" + "\n\n".join(parts) for module, parts in out.items()}
+
+
+def _shim_dir(allow: tuple) -> Path:
+    """The learner edition of the package for one allow-list: ``<dir>/rnn_course/__init__.py`` + spec."""
+    key = ("shim", allow)
+    with _LOCK:
+        if key in _STATE:
+            return _STATE[key]
+    spec = _module_spec()
+    folder = Path(tempfile.mkdtemp(prefix="shim-", dir=_scratch()))
+    package = folder / "rnn_course"
+    package.mkdir()
+    from rnn_course import __version__
+    (package / "spec.json").write_text(json.dumps({
+        "modules": spec["modules"], "allowed": _allowed_sources(allow), "version": __version__}))
+    shutil.copyfile(Path(__file__).with_name("grade_shim.py"), package / "__init__.py")
+    for path in (folder, package):
+        path.chmod(0o755)
+    for path in package.iterdir():
+        path.chmod(0o644)
+    with _LOCK:
+        _STATE[key] = folder
+    return folder
+
+
+def _numpy_dirs() -> list[Path]:
+    import numpy
+    here = Path(numpy.__file__).resolve().parent
+    return [p for p in (here, here.parent / "numpy.libs") if p.is_dir()]
+
+
+def _python() -> Path:
+    return Path(os.path.realpath(sys.executable))
+
+
+def _bwrap_command(run_dir: Path, shim: Path, config: dict, root: bool) -> list[str]:
+    """The bubblewrap command for one worker: the system read-only piece by piece, the learner edition,
+    the worker and the one run copy; nothing of the room, of home or of the real package."""
+    cmd = [shutil.which("bwrap") or "bwrap", "--die-with-parent", "--new-session", "--unshare-ipc",
+           "--unshare-pid", "--unshare-net", "--unshare-uts", "--unshare-cgroup-try"]
+    binds: list[tuple[str, str]] = [("/usr", "/usr")]
+    for top in ("/lib", "/lib64", "/lib32", "/bin", "/sbin"):
+        if os.path.islink(top):
+            cmd += ["--symlink", os.readlink(top), top]
+        elif os.path.isdir(top):
+            binds.append((top, top))
+    for path in ("/etc/ld.so.cache", "/etc/ld.so.conf", "/etc/ld.so.conf.d", "/etc/localtime"):
+        if os.path.exists(path):
+            binds.append((path, path))
+    prefix = os.path.realpath(sys.base_prefix)
+    if not prefix.startswith("/usr/"):
+        binds.append((prefix, prefix))
+    python = str(_python())
+    if not any(python.startswith(src + "/") for src, _ in binds):
+        binds.append((os.path.dirname(python), os.path.dirname(python)))
+    for directory in _numpy_dirs():
+        binds.append((str(directory), f"/grade/site/{directory.name}"))
+    binds += [(str(shim), "/grade/shim"), (str(_scratch() / "worker.py"), "/grade/worker.py"),
+              (str(run_dir), "/grade/run")]
+    dests = [dest for _, dest in binds]
+    parents = sorted({str(p) for dest in dests for p in Path(dest).parents if str(p) != "/"
+                      and not any(str(p) == d or str(p).startswith(d + "/") for d in dests)})
+    for parent in parents:        # bubblewrap would make them 0700: the sandbox's user could not pass
+        cmd += ["--perms", "0755", "--dir", parent]
+    for src, dest in binds:
+        cmd += ["--ro-bind", src, dest]
+    package = str(_package_dir())
+    for src, dest in binds:                       # the real package must not be in the sandbox's files
+        if package == src or package.startswith(src.rstrip("/") + "/"):
+            cmd += ["--tmpfs", dest + package[len(src):], "--remount-ro", dest + package[len(src):]]
+    cmd += ["--proc", "/proc", "--dev", "/dev", "--size", str(FILE_SIZE_LIMIT), "--tmpfs", "/tmp",
+            "--remount-ro", "/", "--chdir", "/tmp", "--clearenv", "--setenv", "HOME", "/tmp",
+            "--setenv", "PATH", "/usr/bin:/bin", "--setenv", "LANG", "C.UTF-8"]
+    for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        cmd += ["--setenv", var, "1"]
+    if root:   # no user namespace: the worker drops from root to its own uid, keeping no capability
+        cmd += ["--cap-drop", "ALL", "--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID"]
+    else:
+        cmd += ["--unshare-user", "--uid", str(SANDBOX_UID), "--gid", str(SANDBOX_UID)]
+    return cmd + [python, "-I", "-S", "/grade/worker.py", json.dumps(config)]
+
+
+_SLOTS: list[int] = []
+_SLOT_LOCK = threading.Lock()
+
+
+def _take_slot() -> int:
+    with _SLOT_LOCK:
+        used = set(_SLOTS)
+        slot = next(i for i in range(len(used) + 1) if i not in used)
+        _SLOTS.append(slot)
+        return slot
+
+
+def _give_slot(slot: int) -> None:
+    with _SLOT_LOCK:
+        _SLOTS.remove(slot)
+
+
+def _processes_of(uid: int) -> int:
+    count = 0
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                if os.stat(f"/proc/{entry}").st_uid == uid:
+                    count += 1
+            except OSError:
+                pass
+    return count
+
+
+def sandbox_problem() -> str | None:
+    """None if the sandbox works here (checked once per process), else the one line that says why not."""
+    with _LOCK:
+        if "probe" in _STATE:
+            return _STATE["probe"]
+    if shutil.which("bwrap") is None:
+        problem = f"the sandbox program bubblewrap (`bwrap`) is not installed: {_INSTALL_HINT}."
+    else:
+        try:
+            session = _Session([{"number": 1, "source": "x = 1\n"}], (), 30.0, True)
+            with session:
+                ready = session.ready()
+            problem = None if "x" not in ready.get("failures", {}) else "the sandbox's probe failed"
+        except (RunStopped, OSError) as err:
+            problem = f"the sandbox (bubblewrap) does not work on this machine ({err}): {_INSTALL_HINT}."
+    with _LOCK:
+        _STATE["probe"] = problem
+    return problem
+
+
+class LearnerObject:
+    """Something the learner's code returned that is not plain data (only its type's name came back)."""
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} object>"
+
+
+def _opaque(name: str):
+    name = re.sub(r"\W", "_", name)[:40] or "object"
+    return type(name if name[0].isalpha() else f"_{name}", (LearnerObject,), {})()
+
+
+class LearnerFunction:
+    """The grader's stand-in for a function of the learner's that lives in the worker: calling it sends
+    the arguments and returns the learner's result as plain data (arrays, numbers, tuples, dicts)."""
+
+    __rnn_course_placeholder__ = False
+
+    def __init__(self, session: _Session, spec: dict):
+        self._session = session
+        self._handle = int(spec.get("id", -1)) if type(spec.get("id")) is int else -1
+        name = spec.get("name") if type(spec.get("name")) is str else "function"
+        self.__name__ = self.__qualname__ = re.sub(r"\W", "_", name)[:60] or "function"
+        self.__rnn_course_placeholder__ = spec.get("placeholder") is True
+
+    def __call__(self, *args, **kwargs):
+        return self._session.call(self._handle, args, kwargs)
+
+    def __repr__(self) -> str:
+        return f"<learner function {self.__name__}>"
+
+
+class _Session:
+    """One worker process (in the sandbox unless ``sandbox`` is False), from start to kill."""
+
+    def __init__(self, cells: list, allow: tuple, timeout: float, sandbox: bool):
+        self.cells, self.allow, self.timeout, self.sandbox = cells, tuple(allow), float(timeout), sandbox
+        self.proc = None
+        self.calls = 0
+        self.child_pid = None
+
+    def __enter__(self):
+        self.dir = Path(tempfile.mkdtemp(prefix="run-", dir=_scratch()))
+        self.dir.chmod(0o755)
+        program = self.dir / "program.json"
+        program.write_text(json.dumps({"cells": self.cells}), encoding="utf-8")
+        program.chmod(0o644)
+        shim = _shim_dir(self.allow)
+        req_r, self.req_w = os.pipe()
+        self.res_r, res_w = os.pipe()
+        info_r, info_w = os.pipe()
+        root = os.geteuid() == 0
+        self.slot = _take_slot()
+        limits = {"RLIMIT_AS": MEMORY_LIMIT, "RLIMIT_CPU": math.ceil(2 * self.timeout) + 5,
+                  "RLIMIT_FSIZE": FILE_SIZE_LIMIT, "RLIMIT_NOFILE": OPEN_FILES_LIMIT, "RLIMIT_CORE": 0}
+        config = {"in": req_r, "out": res_w, "statement_seconds": self.timeout, "limits": limits}
+        self.uid = None
+        if self.sandbox:
+            config.update(program="/grade/run/program.json", path=["/grade/shim", "/grade/site"])
+            if root:
+                self.uid = _UID_BASE + (os.getpid() % 100_000) * 64 + self.slot % 64
+                config["uid"] = self.uid
+                limits["RLIMIT_NPROC"] = PROCESS_LIMIT
+            else:
+                limits["RLIMIT_NPROC"] = _processes_of(os.getuid()) + 16 * PROCESS_LIMIT
+            cmd = _bwrap_command(self.dir, shim, config, root)
+            cmd[1:1] = ["--info-fd", str(info_w)]
+            passed = (req_r, res_w, info_w)
+        else:
+            config.update(program=str(program), path=[str(shim), *map(str, {p.parent for p in _numpy_dirs()})])
+            cmd = [str(_python()), "-I", "-S", str(_scratch() / "worker.py"), json.dumps(config)]
+            passed = (req_r, res_w)
+        self.errors = open(self.dir / "stderr.txt", "w+b")
+        env = {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1",
+               "MKL_NUM_THREADS": "1", "HOME": str(self.dir)}
+        try:
+            self.proc = subprocess.Popen(cmd, pass_fds=passed, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                         stderr=self.errors, start_new_session=True, env=env, cwd=self.dir)
+        finally:
+            for fd in (req_r, res_w, info_w):
+                os.close(fd)
+        self.info_r = info_r
+        self.started = time.monotonic()
+        return self
+
+    def _read(self, fd: int, n: int, deadline: float) -> bytes:
+        chunks, got = [], 0
+        with selectors.DefaultSelector() as sel:
+            sel.register(fd, selectors.EVENT_READ)
+            while got < n:
+                left = deadline - time.monotonic()
+                if left <= 0 or not sel.select(left):
+                    raise TimeoutError()
+                chunk = os.read(fd, min(n - got, 2**20))
+                if not chunk:
+                    raise EOFError()
+                chunks.append(chunk)
+                got += len(chunk)
+        return b"".join(chunks)
+
+    def _receive(self, deadline: float):
+        import struct
+        try:
+            (size,) = struct.unpack(">Q", self._read(self.res_r, 8, deadline))
+            if size > wire.MESSAGE_LIMIT:
+                raise wire.ProtocolError("a message over the size limit")
+            return wire.unpack(self._read(self.res_r, size, deadline))
+        except TimeoutError:
+            raise RunStopped("timeout") from None
+        except EOFError:
+            raise RunStopped("died") from None
+        except wire.ProtocolError as err:
+            raise RunStopped(f"protocol: {err}") from None
+
+    def ready(self) -> dict:
+        """The worker's first message: ``{"answers": {name: value}, "failures": {...}, "notes": [...],
+        "stopped": None | "code cell N"}``, the answers decoded (functions as LearnerFunction)."""
+        message, blobs = self._receive(self.started + self.timeout + 3)
+        if message.get("op") != "ready" or type(message.get("answers")) is not dict:
+            raise RunStopped("protocol: no list of answers")
+        answers = {}
+        for name, tree in message["answers"].items():
+            try:
+                answers[name] = self._decode(tree, blobs)
+            except (wire.ProtocolError, ValueError, TypeError, OSError, RecursionError, MemoryError):
+                continue
+        failures = message.get("failures") if type(message.get("failures")) is dict else {}
+        notes = message.get("notes") if type(message.get("notes")) is list else []
+        stopped = message.get("stopped")
+        self.check_deadline = time.monotonic() + self.timeout
+        return {"answers": answers, "failures": {k: str(v)[:300] for k, v in failures.items()},
+                "notes": [str(n)[:300] for n in notes[:50]], "stopped": stopped if type(stopped) is int else None}
+
+    def _decode(self, tree, blobs):
+        return wire.decode(tree, blobs, function=lambda spec: LearnerFunction(self, spec), opaque=_opaque)
+
+    def call(self, handle: int, args: tuple, kwargs: dict):
+        import numpy as np
+        blobs = []
+        try:
+            message = {"op": "call", "id": self.calls, "fn": handle, "args": wire.encode(list(args), blobs),
+                       "kwargs": wire.encode(dict(kwargs), blobs)}
+            data = wire.pack(message, blobs)
+        except wire.ProtocolError as err:
+            raise TypeError(f"the grader cannot send these arguments ({err})") from None
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(self.req_w, view):]
+        except OSError:
+            raise RunStopped("died") from None
+        reply, blobs = self._receive(self.check_deadline)
+        if reply.get("id") != self.calls:
+            raise RunStopped("protocol: an answer to another call")
+        self.calls += 1
+        op = reply.get("op")
+        if op == "result":
+            try:
+                value = self._decode(reply.get("value"), blobs)
+                after = self._decode(reply.get("args"), blobs)
+            except (wire.ProtocolError, ValueError, TypeError, OSError, RecursionError, MemoryError) as err:
+                raise core.LearnerError("ValueError", f"the result could not be read back ({err})") from None
+            if isinstance(after, list) and len(after) == len(args):
+                for before, now in zip(args, after):
+                    _write_back(before, now, np)
+            return value
+        if op == "notimplemented":
+            raise NotImplementedError()
+        if op == "borrowed" and type(reply.get("name")) is str:
+            raise core.BorrowedCall(clean(reply["name"])[:120])
+        if op == "raised":
+            return_text = [clean(str(reply.get(k, "")))[:300] for k in ("type", "text", "where")]
+            raise core.LearnerError(re.sub(r"\W", "", return_text[0])[:60] or "Exception", *return_text[1:])
+        raise RunStopped("protocol: an unknown answer")
+
+    def __exit__(self, *exc):
+        self.close()
+        return False
+
+    def close(self) -> None:
+        for fd in (self.req_w, self.res_r):
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+        if self.proc is not None:
+            child = self._child_pid()
+            if child:
+                try:
+                    os.kill(child, signal.SIGKILL)        # the sandbox's init: its whole PID namespace goes
+                except OSError:
+                    pass
+            try:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+            except OSError:
+                pass
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                pass
+            if self.uid is not None:                     # nothing of that user may be left
+                end = time.monotonic() + 5
+                while _processes_of(self.uid) and time.monotonic() < end:
+                    time.sleep(0.02)
+        try:
+            os.close(self.info_r)
+        except OSError:
+            pass
+        self.errors.close()
+        _give_slot(self.slot)
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def _child_pid(self):
+        if self.child_pid is None:
+            try:
+                os.set_blocking(self.info_r, False)
+                data = os.read(self.info_r, 4096)
+                self.child_pid = int(json.loads(data.decode()).get("child-pid", 0)) or 0
+            except (OSError, ValueError, AttributeError, UnicodeDecodeError):
+                self.child_pid = 0
+        return self.child_pid
+
+    def error_text(self) -> str:
+        try:
+            self.errors.seek(0)
+            return clean(self.errors.read(400).decode("utf-8", "replace")).strip()
+        except (OSError, ValueError):
+            return ""
+
+
+def _write_back(before, now, np, depth: int = 0) -> None:
+    """Make the grader's argument look as the learner's function left its copy (so a function that
+    changes its input in place is told so, as in the notebook)."""
+    if depth > 8:
+        return
+    if isinstance(before, np.ndarray) and isinstance(now, np.ndarray):
+        if before.shape == now.shape and before.flags.writeable:
+            np.copyto(before, now, casting="unsafe")
+    elif isinstance(before, dict) and isinstance(now, dict):
+        for key in [k for k in before if k not in now]:
+            del before[key]
+        for key, value in now.items():
+            if key in before and isinstance(before[key], np.ndarray | dict | list):
+                _write_back(before[key], value, np, depth + 1)
+            else:
+                before[key] = value
+    elif isinstance(before, list) and isinstance(now, list):
+        if len(before) != len(now):
+            before[:] = now
+        else:
+            for i, value in enumerate(now):
+                if isinstance(before[i], np.ndarray | dict | list):
+                    _write_back(before[i], value, np, depth + 1)
+                else:
+                    before[i] = value
+    elif isinstance(before, tuple) and isinstance(now, tuple) and len(before) == len(now):
+        for old, value in zip(before, now):
+            _write_back(old, value, np, depth + 1)
+
+
+# ---------------------------------------------------------------------------------------
+# Grading one notebook, one learner
+# ---------------------------------------------------------------------------------------
 
 def _seconds(value: float) -> str:
     return f"{value:g} s"
+
+
+def _groups(names: Iterable[str]) -> list[tuple[tuple, list[str]]]:
+    """The exercises by the helpers they allow: one worker per group, so an exercise that forbids a
+    helper never has it in its process."""
+    groups: dict[tuple, list[str]] = {}
+    for name in names:
+        allow = tuple(sorted(getattr(core.get(name), "allow", ()) or ()))
+        groups.setdefault(allow, []).append(name)
+    return sorted(groups.items())
+
+
+def grade_notebook(job: dict) -> dict:
+    """Grade one notebook: ``job`` = ``{"cells": [{"number", "source"}], "checked": [names],
+    "timeout": seconds, "sandbox": bool}`` (plain data, so a cluster can ship it). Returns
+    ``{"results": {name: [status, message]}, "stopped": reason or None, "seconds": s}``."""
+    started = time.monotonic()
+    timeout, results, stopped = float(job["timeout"]), {}, None
+    names = [n for n in dict.fromkeys(job["checked"]) if n in core.all_exercises()]
+    try:
+        for allow, group in _groups(names):
+            session = _Session(job["cells"], allow, timeout, bool(job.get("sandbox", True)))
+            with session:
+                try:
+                    ready = session.ready()
+                except RunStopped as err:
+                    reason = _stop_reason(err, session, timeout)
+                    stopped = stopped or reason
+                    continue
+                if ready["stopped"]:
+                    stopped = stopped or (f"the notebook ran past its time limit of {_seconds(timeout)} "
+                                          f"(in code cell {ready['stopped']})")
+                for name in group:
+                    results[name] = _judge(name, ready, session, timeout, stopped)
+                    if results[name] is None:
+                        del results[name]
+    except Exception as err:  # noqa: BLE001 - a fault of the grader's must not cost the room its CSV
+        stopped = stopped or f"the grader could not run this notebook ({type(err).__name__}: {err})"
+    return {"results": {k: list(v) for k, v in results.items()}, "stopped": stopped,
+            "seconds": time.monotonic() - started}
+
+
+def _stop_reason(err: RunStopped, session: _Session, timeout: float) -> str:
+    why = str(err)
+    if why == "timeout":
+        return f"the notebook ran past its time limit of {_seconds(timeout)}"
+    if why == "died":
+        detail = session.error_text() if session.calls == 0 and time.monotonic() - session.started < 1 else ""
+        return ("the notebook's process ended early (out of memory, or its code stopped it)"
+                + (f": {detail}" if detail and "bwrap" in detail else ""))
+    return f"the notebook's process broke the grader's protocol ({why.partition(': ')[2] or why})"
+
+
+def _judge(name: str, ready: dict, session: _Session, timeout: float, stopped: str | None):
+    if name in ready["answers"]:
+        try:
+            result = core.judge(name, ready["answers"][name])
+        except RunStopped as err:
+            why = str(err)
+            if why == "timeout":
+                return ("error", f"your function ran past the time limit of {_seconds(timeout)} while being checked")
+            return ("error", _stop_reason(err, session, timeout) + " while being checked")
+        except Exception as err:  # noqa: BLE001
+            return ("error", f"the grader could not check this answer ({type(err).__name__}: {err})")
+        return (result.status, result.message)
+    if name in ready["failures"]:
+        return ("error", f"the check cell stopped with {ready['failures'][name]}")
+    if stopped:
+        return None                                   # "never checked: <why it stopped>", from rows_for
+    note = next(iter(ready["notes"]), "")
+    return ("error", "the notebook never reached this check" + (f" ({note})" if note else ""))
+
+
+def grade_learner(job: dict) -> list[dict]:
+    """Grade one learner's notebooks one after the other within the learner's time budget: ``job`` =
+    ``{"notebooks": [notebook job, ...], "budget": seconds}``; returns one result per notebook."""
+    spent, out = 0.0, []
+    for notebook in job["notebooks"]:
+        left = float(job["budget"]) - spent
+        if left <= 0:
+            out.append({"results": {}, "stopped": f"not run: this learner's time budget of "
+                        f"{_seconds(float(job['budget']))} was used up by their other notebooks", "seconds": 0.0})
+            continue
+        result = grade_notebook(dict(notebook, timeout=min(float(notebook["timeout"]), left)))
+        spent += result["seconds"]
+        out.append(result)
+    return out
 
 
 # ---------------------------------------------------------------------------------------
@@ -295,28 +926,55 @@ def rows_for(learner: str, lesson: str, exercises: list[str], runs: list[tuple[s
     return rows
 
 
-def grade_room(room: Path | str, timeout: float = DEFAULT_TIMEOUT, jobs: int = 1,
-               progress: Callable[[int], object] | None = None) -> Report:
+def _cores() -> int:
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):
+        return max(1, os.cpu_count() or 1)
+
+
+def grade_room(room: Path | str, timeout: float = DEFAULT_TIMEOUT, jobs: int | None = None,
+               progress: Callable[[int], object] | None = None, scheduler: str | None = None,
+               sandbox: bool = True) -> Report:
     """Grade every learner's notebooks in ``room``; ``progress(total)`` makes a progress bar
-    (anything with ``update(1)`` and ``close()``)."""
+    (anything with ``update(n)`` and ``close()``); ``jobs`` notebooks at a time (default: the number
+    of cores); ``scheduler``: the address of a Dask scheduler to run the notebooks on instead;
+    ``sandbox=False`` runs them without bubblewrap (only for notebooks you trust)."""
     if not timeout > 0:
         raise GradeError(f"--timeout must be a positive number of seconds, got {timeout}.")
+    jobs = _cores() if jobs is None else jobs
     if jobs < 1:
         raise GradeError(f"--jobs must be 1 or more, got {jobs}.")
     started = time.monotonic()
     room = Path(room)
     lessons = lesson_exercises()
-    submissions = [read_submission(learner, path, lessons)
-                   for learner, paths in learner_notebooks(room).items() for path in paths]
-    # A notebook named like a lesson that checks nothing needs no run: all its exercises are not attempted.
-    to_run = [s for s in submissions if s.problem is None and s.lesson is not None and s.checked]
+    found = learner_notebooks(room)
+    if sandbox and scheduler is None:
+        problem = sandbox_problem()
+        if problem:
+            raise GradeError(problem)
+    submissions = [read_submission(learner, path, lessons, room) for learner, paths in found.items() for path in paths]
     report = Report(rows=[], lessons=list(lessons))
+    # A notebook that checks nothing of its lesson needs no run: all its exercises are not attempted.
+    to_run = [s for s in submissions if s.problem is None and s.lesson is not None
+              and any(n in lessons[s.lesson] for n in s.checked)]
+    by_learner: dict[str, list[Submission]] = {}
+    for s in to_run:
+        by_learner.setdefault(s.learner, []).append(s)
+    learner_jobs = [{"learner": learner, "budget": LEARNER_BUDGET_FACTOR * timeout,
+                     "notebooks": [{"label": s.label(room), "cells": s.cells, "timeout": timeout, "sandbox": sandbox,
+                                    "checked": [n for n in s.checked if n in lessons[s.lesson]]} for s in subs]}
+                    for learner, subs in by_learner.items()]
     bar = progress(len(to_run)) if progress else None
-    with tempfile.TemporaryDirectory(prefix="rnn-course-grade-") as scratch:
-        kernels = _write_kernel_spec(Path(scratch))
-        outcomes = _run_coroutine(_run_all(to_run, timeout, jobs, kernels, Path(scratch), bar))
-    if bar is not None:
-        bar.close()
+    outcomes: dict[int, Outcome] = {}
+    try:
+        results = _run_learners(learner_jobs, jobs, scheduler, bar)
+    finally:
+        if bar is not None:
+            bar.close()
+    for learner, result in zip(by_learner, results):
+        for s, r in zip(by_learner[learner], result):
+            outcomes[id(s)] = Outcome({k: tuple(v) for k, v in r["results"].items()}, r["stopped"])
 
     by_lesson: dict[tuple[str, str], list[tuple[str, Outcome]]] = {}
     for submission in submissions:
@@ -338,43 +996,69 @@ def grade_room(room: Path | str, timeout: float = DEFAULT_TIMEOUT, jobs: int = 1
     return report
 
 
-def _run_coroutine(coroutine):
-    """``asyncio.run(coroutine)``, in a thread of its own when this thread already runs an event loop
-    (grade called from a notebook cell, or after a library that keeps a loop running)."""
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        return asyncio.run(coroutine)
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        return pool.submit(asyncio.run, coroutine).result()
+def _run_learners(learner_jobs: list[dict], jobs: int, scheduler: str | None, bar) -> list[list[dict]]:
+    if scheduler is not None:
+        try:
+            from rnn_course.cluster import map_on_cluster
+        except ImportError:
+            raise GradeError("--scheduler needs Dask: pip install rnn-course[cluster]") from None
+        results = map_on_cluster(grade_learner, learner_jobs, scheduler)
+        if bar is not None:
+            bar.update(sum(len(j["notebooks"]) for j in learner_jobs))
+        return results
 
-
-async def _run_all(submissions, timeout, jobs, kernels: Path, scratch: Path, bar) -> dict:
-    slots = asyncio.Semaphore(jobs)
-    outcomes = {}
-
-    async def one(number: int, submission: Submission):
-        async with slots:
-            folder = scratch / f"{number:04d}"
-            folder.mkdir()
-            outcomes[id(submission)] = await run_notebook(submission, timeout, kernels, folder)
+    def one(job: dict) -> list[dict]:
+        out = []
+        for notebook in job["notebooks"]:
+            out += grade_learner(dict(job, notebooks=[notebook], budget=job["budget"] - sum(r["seconds"] for r in out)))
             if bar is not None:
-                bar.update(1)
+                with _LOCK:
+                    bar.update(1)
+        return out
 
-    await asyncio.gather(*(one(n, s) for n, s in enumerate(submissions)))
-    return outcomes
+    with ThreadPoolExecutor(max_workers=jobs) as pool:
+        return list(pool.map(one, learner_jobs))
 
 
 # ---------------------------------------------------------------------------------------
-# Output
+# Output: cleaned text, the CSV, the table
 # ---------------------------------------------------------------------------------------
+
+_ESCAPES = re.compile(r"\x1b(\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(\x07|\x1b\\)?|[@-Z\\-_])")
+
+
+def clean(text) -> str:
+    """Learner-controlled text made safe to show: terminal escape sequences removed, every other control
+    or formatting character (bidirectional overrides included) replaced by a space."""
+    text = _ESCAPES.sub("", str(text))
+    return "".join(" " if unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp") else ch for ch in text)
+
+
+def spreadsheet_safe(text) -> str:
+    """:func:`clean`, and a leading quote before = + - @ so a spreadsheet shows the cell as text."""
+    text = clean(text)
+    return "'" + text if text[:1] in ("=", "+", "-", "@") else text
+
 
 def write_csv(rows: Iterable[Row], out) -> None:
     """The rows as CSV with the header ``learner,lesson,exercise,status,message``."""
     writer = csv.writer(out)
     writer.writerow(CSV_COLUMNS)
     for row in rows:
-        writer.writerow([row.learner, row.lesson, row.exercise, row.status, row.message])
+        writer.writerow([spreadsheet_safe(v) for v in (row.learner, row.lesson, row.exercise, row.status, row.message)])
+
+
+def save_csv(rows: Iterable[Row], path: Path | str) -> None:
+    """Write the CSV to a temporary file beside ``path``, then rename it into place."""
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent if str(path.parent) else ".")
+    try:
+        with os.fdopen(fd, "w", newline="", encoding="utf-8") as out:
+            write_csv(rows, out)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
 
 
 def table(report: Report) -> str:
@@ -387,7 +1071,8 @@ def table(report: Report) -> str:
             learners.append(row.learner)
         if row.lesson:
             cells.setdefault((row.learner, row.lesson), []).append(row)
-    width = max([len("learner"), *map(len, learners)])
+    shown = {learner: clean(learner)[:40] for learner in learners}
+    width = max([len("learner"), *map(len, shown.values())])
     lines = ["  ".join([f"{'learner':<{width}}", *(f"{lesson:>5} " for lesson in report.lessons)]).rstrip()]
     for learner in learners:
         entries = []
@@ -399,7 +1084,7 @@ def table(report: Report) -> str:
             correct = sum(r.status == "correct" for r in rows)
             flag = "!" if any(r.status == "error" for r in rows) else " "
             entries.append(f"{f'{correct}/{len(rows)}':>5}{flag}")
-        lines.append("  ".join([f"{learner:<{width}}", *entries]).rstrip())
+        lines.append("  ".join([f"{shown[learner]:<{width}}", *entries]).rstrip())
     return "\n".join(lines)
 
 
@@ -411,7 +1096,7 @@ def summary(report: Report) -> str:
            table(report)]
     if report.problems:
         out += ["", "Notebooks that stopped (the checks after the stop count as `error`):"]
-        out += [f"  {label}: {reason}" for label, reason in report.problems]
+        out += [f"  {clean(label)}: {clean(reason)}" for label, reason in report.problems]
     if report.ignored:
-        out += ["", "Not graded, because they check no exercise: " + ", ".join(report.ignored)]
+        out += ["", "Not graded, because they check no exercise: " + ", ".join(map(clean, report.ignored))]
     return "\n".join(out)

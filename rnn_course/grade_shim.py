@@ -1,0 +1,128 @@
+"""The learner edition of ``rnn_course``, which ``rnn-course grade`` puts in its sandbox in place of the package.
+
+This file is copied out of the package as ``rnn_course/__init__.py`` beside a ``spec.json`` the grader
+writes, and is all of ``rnn_course`` a graded notebook can import. Every module of the real package
+exists here by name, and every name the real module defines answers; but a function of the course
+is only a stand-in that raises :class:`CourseFunctionUnavailable` when called (the worker reports it
+as the course function the learner's code tried to call), and constants are plain copies of their
+values. The exceptions: ``rnn_course.exercises.check`` captures the answer for the grader,
+``learner_or_reference`` goes on with the learner's function, and the helpers an exercise allows are
+small functions compiled here from the allowed function's source text, in this module's globals (never
+the real package's function objects, which would lead back to the package).
+"""
+
+import ast
+import importlib.abc
+import importlib.machinery
+import json
+import os
+import sys
+import types
+
+_SPEC = json.load(open(os.path.join(os.path.dirname(__file__), "spec.json"), encoding="utf-8"))
+_borrowed = []                              # course functions called during the current call
+
+
+def _capture(name, value):                  # replaced by the worker
+    return None
+
+
+class CourseFunctionUnavailable(Exception):
+    """A function of the course's own package was called while grading."""
+
+    def __init__(self, qualname):
+        super().__init__(f"{qualname} is the course's own code, which is not available while grading")
+        self.qualname = qualname
+
+
+class _Stub:
+    """A name of the course's package: calling it, or using it as a value, raises."""
+
+    def __init__(self, qualname):
+        object.__setattr__(self, "_qualname", qualname)
+
+    def __call__(self, *args, **kwargs):
+        _borrowed.append(self._qualname)
+        raise CourseFunctionUnavailable(self._qualname)
+
+    def __getattr__(self, name):
+        if name.startswith("__"):
+            raise AttributeError(name)
+        return _Stub(f"{self._qualname}.{name}")
+
+    def __repr__(self):
+        return f"<course function {self._qualname}>"
+
+    def _refuse(self, *args, **kwargs):
+        raise CourseFunctionUnavailable(self._qualname)
+
+    __getitem__ = __iter__ = __len__ = __bool__ = __add__ = __radd__ = __sub__ = __rsub__ = _refuse
+    __mul__ = __rmul__ = __truediv__ = __rtruediv__ = __matmul__ = __rmatmul__ = __neg__ = _refuse
+    __lt__ = __le__ = __gt__ = __ge__ = __contains__ = __array__ = __float__ = __int__ = __index__ = _refuse
+
+
+class _CheckResult:
+    """What ``check`` returns while grading: the verdict is the grader's, given later."""
+    status, message, passed = "captured", "graded by rnn-course grade", False
+
+    def __repr__(self):
+        return ""
+
+
+def check(name, answer):
+    _capture(name, answer)
+    return _CheckResult()
+
+
+def learner_or_reference(name, answer, reference=None, reference_label=None):
+    _capture(name, answer)
+    return answer, f"your {getattr(answer, '__name__', 'function')} (while grading)."
+
+
+class _Module(types.ModuleType):
+    def __getattr__(self, name):
+        spec = _SPEC["modules"].get(self.__name__, {})
+        if name in spec.get("names", ()):
+            return _Stub(f"{self.__name__}.{name}")
+        raise AttributeError(f"module {self.__name__!r} has no attribute {name!r}")
+
+
+def _fill(module):
+    spec = _SPEC["modules"].get(module.__name__, {})
+    for name, text in spec.get("constants", {}).items():
+        try:
+            setattr(module, name, ast.literal_eval(text))
+        except (ValueError, SyntaxError, MemoryError, RecursionError):
+            pass
+    if module.__name__ == "rnn_course.exercises":
+        module.check, module.learner_or_reference = check, learner_or_reference
+    if module.__name__ == "rnn_course.exercises.core":
+        module.check, module.learner_or_reference, module.judge = check, learner_or_reference, check
+    source = _SPEC["allowed"].get(module.__name__)
+    if source:
+        module.__dict__.setdefault("np", __import__("numpy"))
+        exec(compile(source, f"<rnn_course learner edition: {module.__name__}>", "exec"), module.__dict__)
+
+
+class _Finder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
+    def find_spec(self, fullname, path=None, target=None):
+        if fullname in _SPEC["modules"] and fullname != __name__:
+            package = _SPEC["modules"][fullname].get("package", False)
+            return importlib.machinery.ModuleSpec(fullname, self, is_package=package)
+        return None
+
+    def create_module(self, spec):
+        module = _Module(spec.name)
+        if spec.submodule_search_locations is not None:
+            module.__path__ = []
+        return module
+
+    def exec_module(self, module):
+        _fill(module)
+
+
+sys.meta_path.insert(0, _Finder())
+__path__ = []
+__version__ = _SPEC.get("version", "")
+sys.modules[__name__].__class__ = _Module
+_fill(sys.modules[__name__])
