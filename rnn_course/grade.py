@@ -877,7 +877,7 @@ def _judge(name: str, ready: dict, session: _Session, timeout: float, stopped: s
             return ("error", f"the grader could not check this answer ({type(err).__name__}: {err})")
         return (result.status, result.message)
     if name in ready["failures"]:
-        return ("error", f"the check cell stopped with {ready['failures'][name]}")
+        return ("error", ready["failures"][name])
     if stopped:
         return None                                   # "never checked: <why it stopped>", from rows_for
     note = next(iter(ready["notes"]), "")

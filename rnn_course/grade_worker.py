@@ -304,7 +304,8 @@ class Worker:
         except BaseException as err:  # noqa: BLE001 - the learner's expression failed: say so for this name
             if isinstance(err, _StatementTimeout | KeyboardInterrupt):
                 raise
-            self.failures[str(name)] = f"{type(err).__name__}: {_one_line(err)}{self._where(err)}"
+            self.failures[str(name)] = (f"the check cell stopped with {type(err).__name__}: {_one_line(err)}"
+                                        f"{self._where(err)}")
             return None
         self.answers[str(name)] = value
         self.failures.pop(str(name), None)
@@ -455,8 +456,10 @@ def _limit(config: dict) -> None:
 def main() -> None:
     config = json.loads(sys.argv[1])
     fd_in, fd_out = int(config["in"]), int(config["out"])
-    os.closerange(3, min(fd_in, fd_out))
-    os.closerange(max(fd_in, fd_out) + 1, 4096)
+    low, high = sorted((fd_in, fd_out))
+    os.closerange(3, low)
+    os.closerange(low + 1, high)
+    os.closerange(high + 1, 4096)
     devnull = os.open(os.devnull, os.O_RDWR)
     for fd in (0, 1) if config.get("debug") else (0, 1, 2):
         os.dup2(devnull, fd)
