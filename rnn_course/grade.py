@@ -250,7 +250,7 @@ def read_submission(learner: str, path: Path, lessons: dict[str, list[str]], roo
         submission.lesson = _lesson_of(submission.checked, lessons)
     if submission.problem:
         submission.lesson = _lesson_of(CHECK_CALL.findall(text or ""), lessons)
-    if submission.lesson is None and submission.problem:
+    if submission.lesson is None:    # the content names no lesson: a lesson's file name still counts
         named = LESSON_FILE.match(path.name)
         if named and named.group(1) in lessons:
             submission.lesson = named.group(1)

@@ -120,14 +120,17 @@ def build_attacks(room: Path, canary: Path, csv_file: Path, port: int) -> dict[s
         "patch-allclose": attack("np.allclose = lambda *a, **k: True\nnp.array_equal = lambda *a, **k: True\n"
                                  "np.isclose = lambda a, b, **k: np.ones(np.shape(a), bool)\n",
                                  tf1="def tf1_to_course(kernel, bias, forget_bias=1.0):\n"
-                                     "    return {'W_x': np.zeros((8, 3)), 'W_h': np.zeros((8, 2)), 'b': np.zeros(8)}\n"),
+                                     "    return {'W_x': np.zeros((8, 3)), 'W_h': np.zeros((8, 2)),"
+                                     " 'b': np.zeros(8)}\n"),
         "patch-worker": attack("w = sys.modules['__main__']\n"
                                "w.encode = lambda value, blobs, handle=None, *a: {'D': [['status', 'correct']]}\n"
-                               "w.Worker.call = lambda self, m, b: ({'op': 'result', 'value': 'correct', 'args': []}, [])\n"
+                               "w.Worker.call = lambda self, m, b: ({'op': 'result', 'value': 'correct',"
+                               " 'args': []}, [])\n"
                                "w.is_placeholder = lambda fn: False\n"),
         "patch-send": attack("w = sys.modules['__main__']\n_send = w.send\n"
                              "def send(fd, message, blobs=()):\n"
-                             "    message = {'op': 'ready', 'answers': {'06.which_gate': {'D': [['status', 'correct']]}},"
+                             "    message = {'op': 'ready',"
+                             " 'answers': {'06.which_gate': {'D': [['status', 'correct']]}},"
                              " 'failures': {}, 'notes': [], 'stopped': None, 'verdict': 'correct'}\n"
                              "    _send(fd, message, blobs)\nw.send = send\n"),
         "protocol-text": attack("print('{\"op\": \"ready\", \"answers\": {\"06.which_gate\": \"f\"}}')\n"
@@ -160,7 +163,8 @@ def build_attacks(room: Path, canary: Path, csv_file: Path, port: int) -> dict[s
                                      "    return interop.from_tf1(kernel, bias, forget_bias)\n"),
         "real-package-by-path": attack(
             "import importlib.util\n"
-            f"spec = importlib.util.spec_from_file_location('real', {str(ROOT / 'rnn_course' / 'exercises' / 'lesson06.py')!r})\n"
+            "spec = importlib.util.spec_from_file_location("
+            f"'real', {str(ROOT / 'rnn_course' / 'exercises' / 'lesson06.py')!r})\n"
             "real = importlib.util.module_from_spec(spec)\nspec.loader.exec_module(real)\n",
             tf1="tf1_to_course = real.tf1_to_course\n"),
         "real-package-search": attack(
@@ -236,7 +240,7 @@ def build_attacks(room: Path, canary: Path, csv_file: Path, port: int) -> dict[s
                              "    except OSError:\n        break\n"),
         "escape-answer": attack("", answer='which_gate = "\\x1b[31m=HYPERLINK(\\"http://x\\")\\r\\n@cmd\\x07"\n'),
         # --- malformed files ---
-        "cells-are-numbers": json.dumps({"cells": [1, 2, 3], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}).encode(),
+        "cells-are-numbers": json.dumps({"cells": [1, 2, 3], "metadata": {}, "nbformat": 4}).encode(),
         "deep-json": b'{"cells": ' + b"[" * 100_000 + b"]" * 100_000 + b', "nbformat": 4}',
         "not-utf8": 'check("06.which_gate", x) caf\u00e9'.encode("latin-1"),
         "empty": b"",
@@ -383,8 +387,8 @@ def test_attacks_that_stop_their_own_run_are_errors_of_that_learner_only(graded)
     assert "time limit of 4 s" in rows["x-infinite-loop"]["06.which_gate"][1]
     assert rows["x-slow-function"]["06.tf1_to_course"][0] == "error"
     assert "time limit" in rows["x-slow-function"]["06.tf1_to_course"][1]
-    for name in ("kill-parent", "stop-parent", "stop-group", "kill-all", "kill-scan", "exit-soft", "fork-bomb", "memory-hog",
-                 "memory-hog-children", "fork-child", "daemon", "network", "fill-disk", "many-files"):
+    for name in ("kill-parent", "stop-parent", "stop-group", "kill-all", "kill-scan", "exit-soft", "fork-bomb",
+                 "memory-hog", "memory-hog-children", "fork-child", "daemon", "network", "fill-disk", "many-files"):
         assert rows[f"x-{name}"]["06.which_gate"][0] in ("wrong", "error"), name
     assert rows["x-memory-hog"]["06.which_gate"][0] == "wrong"       # the hog hit its limit; the rest ran
 
