@@ -1063,7 +1063,7 @@ def save_csv(rows: Iterable[Row], path: Path | str) -> None:
 
 def table(report: Report) -> str:
     """Learners by lessons: correct exercises out of the lesson's, ``-`` where nothing was handed
-    in, ``!`` where a notebook of that lesson stopped with an error."""
+    in, ``!`` where an exercise of that lesson got ``error``."""
     cells: dict[tuple[str, str], list[Row]] = {}
     learners = []
     for row in report.rows:
@@ -1092,7 +1092,7 @@ def summary(report: Report) -> str:
     """The table, what it means, and every notebook that stopped or was left out."""
     graded = len({(r.learner, r.lesson) for r in report.rows if r.lesson})
     out = [f"Correct exercises out of each lesson's, per learner ({graded} lesson notebook(s) graded "
-           f"in {report.seconds:.0f} s; - nothing handed in, ! a notebook stopped with an error):", "",
+           f"in {report.seconds:.0f} s; - nothing handed in, ! an exercise got `error`: see the CSV):", "",
            table(report)]
     if report.problems:
         out += ["", "Notebooks that stopped (the checks after the stop count as `error`):"]
