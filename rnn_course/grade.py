@@ -341,6 +341,16 @@ def _scratch() -> Path:
         return _STATE["scratch"]
 
 
+def _drop_scratch() -> None:
+    """Remove this process's scratch folder (the learner editions; every run copy is already gone)."""
+    with _LOCK:
+        folder = _STATE.pop("scratch", None)
+        for key in [k for k in _STATE if isinstance(k, tuple) and k[0] == "shim"]:
+            del _STATE[key]
+    if folder is not None:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
 def _package_dir() -> Path:
     return Path(core.__file__).resolve().parent.parent
 
@@ -403,6 +413,9 @@ def _allowed_sources(allow: Iterable[str]) -> dict[str, str]:
             continue
         text, tree = trees[module]
         functions = {n.name: n for n in tree.body if isinstance(n, ast.FunctionDef)}
+        if name not in functions:            # an alias such as `tanh = np.tanh`
+            functions.update({t.id: n for n in tree.body if isinstance(n, ast.Assign)
+                              for t in n.targets if isinstance(t, ast.Name) and t.id == name})
         wanted, todo = [], [name]
         while todo:
             fn = todo.pop()
@@ -645,6 +658,23 @@ class _Session:
                 got += len(chunk)
         return b"".join(chunks)
 
+    def _write(self, data: bytes, deadline: float) -> None:
+        """Send ``data`` to the worker, never waiting past ``deadline`` (a worker that stops reading)."""
+        view = memoryview(data)
+        os.set_blocking(self.req_w, False)
+        with selectors.DefaultSelector() as sel:
+            sel.register(self.req_w, selectors.EVENT_WRITE)
+            while view:
+                left = deadline - time.monotonic()
+                if left <= 0 or not sel.select(left):
+                    raise RunStopped("timeout")
+                try:
+                    view = view[os.write(self.req_w, view):]
+                except BlockingIOError:
+                    continue
+                except OSError:
+                    raise RunStopped("died") from None
+
     def _receive(self, deadline: float):
         import struct
         try:
@@ -690,12 +720,7 @@ class _Session:
             data = wire.pack(message, blobs)
         except wire.ProtocolError as err:
             raise TypeError(f"the grader cannot send these arguments ({err})") from None
-        try:
-            view = memoryview(data)
-            while view:
-                view = view[os.write(self.req_w, view):]
-        except OSError:
-            raise RunStopped("died") from None
+        self._write(data, self.check_deadline)
         reply, blobs = self._receive(self.check_deadline)
         if reply.get("id") != self.calls:
             raise RunStopped("protocol: an answer to another call")
@@ -830,6 +855,8 @@ def grade_notebook(job: dict) -> dict:
     started = time.monotonic()
     timeout, results, stopped = float(job["timeout"]), {}, None
     names = [n for n in dict.fromkeys(job["checked"]) if n in core.all_exercises()]
+    if job.get("sandbox", True) and sandbox_problem():     # on a cluster's worker, say, without bubblewrap
+        return {"results": {}, "stopped": f"not run on this machine: {sandbox_problem()}", "seconds": 0.0}
     try:
         for allow, group in _groups(names):
             session = _Session(job["cells"], allow, timeout, bool(job.get("sandbox", True)))
@@ -972,6 +999,7 @@ def grade_room(room: Path | str, timeout: float = DEFAULT_TIMEOUT, jobs: int | N
     finally:
         if bar is not None:
             bar.close()
+        _drop_scratch()
     for learner, result in zip(by_learner, results):
         for s, r in zip(by_learner[learner], result):
             outcomes[id(s)] = Outcome({k: tuple(v) for k, v in r["results"].items()}, r["stopped"])
