@@ -61,6 +61,7 @@ CSV_COLUMNS = ("learner", "lesson", "exercise", "status", "message")
 DEFAULT_TIMEOUT = 300.0
 LEARNER_BUDGET_FACTOR = 3          # a learner's notebooks together may run for 3 x --timeout
 FILE_LIMIT = 20 * 2**20            # a notebook over 20 MB is not read
+CELL_LIMIT = 5000                  # the lessons have under 100 cells
 MEMORY_LIMIT = 1 * 2**30           # address space of each process in the sandbox
 PROCESS_LIMIT = 4                  # processes of the sandbox's user (the worker and at most 3 more)
 FILE_SIZE_LIMIT = 16 * 2**20       # largest file the sandbox may write (in its /tmp, a 16 MB tmpfs)
@@ -187,7 +188,9 @@ def _source_text(source) -> str:
 
 def _checks_in(source: str) -> list[str]:
     """Exercise names in ``check("NN.name", ...)`` / ``learner_or_reference("NN.name", ...)`` calls, found
-    with ``ast``; a cell that does not parse falls back on a pattern."""
+    with ``ast``; a cell that does not parse (or is over 1 MB) falls back on a pattern."""
+    if len(source) > 2**20:
+        return CHECK_CALL.findall(source)
     try:
         tree = ast.parse(source)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
@@ -211,24 +214,31 @@ def _lesson_of(names: Iterable[str], lessons: dict[str, list[str]]) -> str | Non
     return min(votes, key=lambda lesson: (-votes[lesson], lesson))
 
 
-_TRANSFORMER = None
+_PYTHON_CELL_MAGICS = ("time", "timeit", "capture", "prun")   # cell magics whose body is Python
+_MAGIC_LINE = re.compile(r"^(\s*)(%|!|\?)|^(\s*)[\w.]+\?\??\s*$")
 
 
 def python_source(source: str) -> str:
-    """A code cell as plain Python: IPython's magics and shell lines become calls of ``get_ipython()``
-    (a no-op in the worker); without IPython, such lines are dropped."""
-    global _TRANSFORMER
-    try:
-        if _TRANSFORMER is None:
-            from IPython.core.inputtransformer2 import TransformerManager
-            _TRANSFORMER = TransformerManager()
-        return _TRANSFORMER.transform_cell(source)
-    except ImportError:
-        if source.lstrip().startswith("%%"):
-            return ""
-        return "".join("\n" if line.lstrip()[:1] in ("%", "!") else line for line in source.splitlines(True))
-    except Exception:   # noqa: BLE001 - IPython could not read it: the worker will say the cell is not Python
+    """A code cell as plain Python, line for line (so line numbers stay the notebook's): IPython's
+    ``%`` and ``!`` lines and ``name?`` help lines become ``pass``; a ``%%time``-like cell magic line is
+    dropped and its Python body kept; any other cell magic (``%%bash``, ``%%html``) empties the cell."""
+    if not re.search(r"^\s*[%!?]|\?\s*$", source, re.MULTILINE):
         return source
+    lines = source.splitlines(True)
+    first = next((i for i, line in enumerate(lines) if line.strip()), None)
+    if first is not None and lines[first].lstrip().startswith("%%"):
+        magic = lines[first].lstrip()[2:].split(maxsplit=1)[0] if lines[first].lstrip()[2:].strip() else ""
+        if magic not in _PYTHON_CELL_MAGICS:
+            return "\n" * len(lines)
+        lines[first] = "\n"
+    out = []
+    for line in lines:
+        found = _MAGIC_LINE.match(line)
+        if found:
+            indent = found.group(1) if found.group(1) is not None else found.group(3) or ""
+            line = f"{indent}pass\n"
+        out.append(line)
+    return "".join(out)
 
 
 def read_submission(learner: str, path: Path, lessons: dict[str, list[str]], room: Path | None = None) -> Submission:
@@ -308,6 +318,9 @@ def _parse_notebook(text: str) -> dict:
     if data.get("nbformat") != 4 or isinstance(data.get("nbformat"), bool):
         raise ValueError(f"the file is not a notebook of format 4 (nbformat {clean(repr(data.get('nbformat')))[:20]}); "
                          "open and save it in JupyterLab")
+    if len(data["cells"]) > CELL_LIMIT:
+        raise ValueError(f"the file is not a notebook this course wrote (it has {len(data['cells'])} cells; "
+                         f"the limit is {CELL_LIMIT})")
     for number, cell in enumerate(data["cells"], 1):
         if not isinstance(cell, dict):
             raise ValueError(f"the file is not a notebook (cell {number} is a {type(cell).__name__}, not a cell)")

@@ -250,6 +250,9 @@ def build_attacks(room: Path, canary: Path, csv_file: Path, port: int) -> dict[s
         "source-not-text": json.dumps(notebook({"evil": 1})).encode(),
         "cell-without-type": json.dumps({"cells": [{"source": "x"}], "metadata": {}, "nbformat": 4}).encode(),
         "json-list": b"[1, 2, 3]",
+        "many-cells": json.dumps(notebook(*["x = 1\n"] * 6000)).encode(),
+        "huge-cell": json.dumps(notebook("x = 1\n" * 2_000_000 + CHECKS)).encode(),
+        "deep-expression": attack("x = " + "(" * 100_000 + ")" * 100_000 + "\n" + "y = " + "-" * 500_000 + "1\n"),
         "syntax-error": attack("def broken(:\n", answer=WRONG + "check(\"06.which_gate\", which_gate\n"),
     }
 
@@ -419,6 +422,7 @@ def test_malformed_files_are_one_error_each_with_the_reason(graded):
     assert "not text" in reason("x-source-not-text")
     assert "cell_type" in reason("x-cell-without-type")
     assert "not a notebook" in reason("x-json-list")
+    assert "the limit is 5000" in reason("x-many-cells")
     assert "outside the learner's folder" in reason("x-symlink-classmate")
     assert "symbolic link" in reason("x-symlink-folder")
     assert "regular file" in reason("x-fifo")
