@@ -436,9 +436,11 @@ class Worker:
         code = found.tb_frame.f_code
         text = linecache.getline(code.co_filename, found.tb_lineno).strip()
         if code.co_name == "<module>":
-            return f"line {found.tb_lineno} of code cell {self.cells[code.co_filename]}: {text}"[:300]
-        line = found.tb_lineno - code.co_firstlineno + 1
-        return f"line {line} of {code.co_name}: {text}"[:300]
+            where = f"line {found.tb_lineno} of code cell {self.cells[code.co_filename]}"
+        else:     # as rnn_course.exercises.matcher.crash_site says it: the def line is line 1
+            name = "your lambda" if code.co_name == "<lambda>" else code.co_name
+            where = f"line {found.tb_lineno - code.co_firstlineno + 1} of {name}"
+        return (f"{where}: `{text[:200]}`" if text else where)[:300]
 
 
 def _limit(config: dict) -> None:
