@@ -415,31 +415,75 @@ def _module_spec() -> dict:
     return spec
 
 
-def _allowed_sources(allow: Iterable[str]) -> dict[str, str]:
-    """``{module: source}``: each allowed function's own source text, with the private functions of its
-    module it uses, to be compiled in the learner edition's module."""
+def _imports_of(module: str, tree: ast.Module) -> dict[str, list]:
+    """``{alias: ["module", full name] | ["function", module, name] | ["import", statement]}`` for a
+    module's top-level imports (course modules resolved, others kept as statements to try)."""
+    spec = _module_spec()
+    package = module if spec["modules"].get(module, {}).get("package") else module.rpartition(".")[0]
+    out: dict[str, list] = {}
+    for node in tree.body:
+        if isinstance(node, ast.Import):
+            for a in node.names:
+                if not a.name.startswith("rnn_course"):
+                    out[(a.asname or a.name).split(".")[0]] = ["import", ast.unparse(ast.Import([a]))]
+        elif isinstance(node, ast.ImportFrom) and node.module != "__future__":
+            base = package
+            for _ in range(max(node.level - 1, 0)):
+                base = base.rpartition(".")[0]
+            source = (f"{base}.{node.module}" if node.module else base) if node.level else node.module or ""
+            for a in node.names:
+                alias = a.asname or a.name
+                if not source.startswith("rnn_course"):
+                    out[alias] = ["import", ast.unparse(ast.ImportFrom(node.module, [a], 0))]
+                elif f"{source}.{a.name}" in spec["modules"]:
+                    out[alias] = ["module", f"{source}.{a.name}"]
+                else:
+                    out[alias] = ["function", source, a.name]
+    return out
+
+
+def _allowed_sources(allow: Iterable[str]) -> dict:
+    """What the learner edition needs to provide the allowed helpers: ``{"modules": {module: {"sources":
+    [text, ...], "aliases": {...}}}, "export": [[module, name], ...]}``. Each allowed function's own source
+    text, with what it uses of the course (its module's functions, the course functions it calls) as
+    copies in private modules of their own: only the allowed names are put in the public modules."""
     trees = _module_spec()["trees"]
-    out: dict[str, list[str]] = {}
+    chosen: dict[str, dict[str, ast.AST]] = {}
+    export, todo = [], []
     for full in sorted(set(allow)):
         module, _, name = full.rpartition(".")
-        if module not in trees:
+        if module in trees:
+            export.append([module, name])
+            todo.append((module, name))
+    imports: dict[str, dict] = {}
+    while todo:
+        module, name = todo.pop()
+        if module not in trees or name in chosen.get(module, {}):
             continue
         text, tree = trees[module]
-        functions = {n.name: n for n in tree.body if isinstance(n, ast.FunctionDef)}
-        if name not in functions:            # an alias such as `tanh = np.tanh`
-            functions.update({t.id: n for n in tree.body if isinstance(n, ast.Assign)
-                              for t in n.targets if isinstance(t, ast.Name) and t.id == name})
-        wanted, todo = [], [name]
-        while todo:
-            fn = todo.pop()
-            if fn in wanted or fn not in functions:
-                continue
-            wanted.append(fn)
-            used = {n.id for n in ast.walk(functions[fn]) if isinstance(n, ast.Name)}
-            todo += [u for u in used if u.startswith("_") and u in functions]
-        for fn in reversed(wanted):
-            out.setdefault(module, []).append(ast.get_source_segment(text, functions[fn]) or "")
-    return {module: "from __future__ import annotations\n\n" + "\n\n".join(parts) for module, parts in out.items()}
+        found = [n for n in tree.body if (isinstance(n, ast.FunctionDef) and n.name == name) or (
+            isinstance(n, ast.Assign) and any(isinstance(t, ast.Name) and t.id == name for t in n.targets))]
+        if not found:
+            continue
+        chosen.setdefault(module, {})[name] = found[0]
+        aliases = imports.setdefault(module, _imports_of(module, tree))
+        defined = {n.name for n in tree.body if isinstance(n, ast.FunctionDef)} | {
+            t.id for n in tree.body if isinstance(n, ast.Assign) for t in n.targets if isinstance(t, ast.Name)}
+        for node in ast.walk(found[0]):
+            if isinstance(node, ast.Name) and node.id in defined:
+                todo.append((module, node.id))
+            elif isinstance(node, ast.Name) and aliases.get(node.id, [""])[0] == "function":
+                todo.append((aliases[node.id][1], aliases[node.id][2]))
+            elif (isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name)
+                  and aliases.get(node.value.id, [""])[0] == "module"):
+                todo.append((aliases[node.value.id][1], node.attr))
+    modules = {}
+    for module, nodes in chosen.items():
+        text, _ = trees[module]
+        ordered = sorted(nodes.values(), key=lambda n: n.lineno)
+        modules[module] = {"sources": [ast.get_source_segment(text, n) or "" for n in ordered],
+                           "aliases": imports.get(module, {})}
+    return {"modules": modules, "export": export}
 
 
 def _shim_dir(allow: tuple) -> Path:

@@ -81,6 +81,8 @@ def learner_or_reference(name, answer, reference=None, reference_label=None):
 
 class _Module(types.ModuleType):
     def __getattr__(self, name):
+        if f"{self.__name__}.{name}" in _SPEC["modules"]:       # a submodule: import it
+            return importlib.import_module(f"{self.__name__}.{name}")
         spec = _SPEC["modules"].get(self.__name__, {})
         if name in spec.get("names", ()):
             return _Stub(f"{self.__name__}.{name}")
@@ -98,10 +100,52 @@ def _fill(module):
         module.check, module.learner_or_reference = check, learner_or_reference
     if module.__name__ == "rnn_course.exercises.core":
         module.check, module.learner_or_reference, module.judge = check, learner_or_reference, check
-    source = _SPEC["allowed"].get(module.__name__)
-    if source:
-        module.__dict__.setdefault("np", __import__("numpy"))
-        exec(compile(source, f"<rnn_course learner edition: {module.__name__}>", "exec"), module.__dict__)
+    for owner, name in _SPEC["allowed"].get("export", ()):
+        if owner == module.__name__ and hasattr(_private(owner), name):
+            setattr(module, name, getattr(_private(owner), name))
+
+
+_PRIVATE = {}
+
+
+def _private(name):
+    """The private copy of a course module that holds the allowed helpers and what they use (built
+    once, on first need): never the public module the learner imports."""
+    if not _PRIVATE:
+        import numpy
+        modules = _SPEC["allowed"].get("modules", {})
+        for owner in modules:
+            private = types.ModuleType(f"{owner} (learner edition, allowed helpers)")
+            private.__dict__["np"] = numpy
+            for key, text in _SPEC["modules"].get(owner, {}).get("constants", {}).items():
+                try:
+                    private.__dict__[key] = ast.literal_eval(text)
+                except (ValueError, SyntaxError, MemoryError, RecursionError):
+                    pass
+            _PRIVATE[owner] = private
+        for owner, info in modules.items():
+            space = _PRIVATE[owner].__dict__
+            for alias, (kind, *what) in info["aliases"].items():
+                if kind == "module":
+                    space[alias] = _PRIVATE.get(what[0]) or _Stub(what[0])
+                elif kind == "import":
+                    try:
+                        exec(what[0], space)
+                    except Exception:  # noqa: BLE001 - a library the sandbox does not have
+                        pass
+            for source in info["sources"]:
+                try:
+                    exec(compile("from __future__ import annotations\n" + source,
+                                 f"<rnn_course learner edition: {owner}>", "exec"), space)
+                except Exception:  # noqa: BLE001
+                    pass
+        for owner, info in modules.items():
+            space = _PRIVATE[owner].__dict__
+            for alias, (kind, *what) in info["aliases"].items():
+                if kind == "function":
+                    found = getattr(_PRIVATE.get(what[0]), what[1], None)
+                    space[alias] = found if found is not None else _Stub(f"{what[0]}.{what[1]}")
+    return _PRIVATE.get(name)
 
 
 class _Finder(importlib.abc.MetaPathFinder, importlib.abc.Loader):

@@ -224,9 +224,14 @@ def test_an_allowed_helper_works_and_the_course_function_is_named(tmp_path, monk
 
 def test_the_learner_edition_holds_copies_of_allowed_helpers_only():
     sources = grade._allowed_sources(["rnn_course.activations.sigmoid"])
-    assert list(sources) == ["rnn_course.activations"]
-    assert "def sigmoid(" in sources["rnn_course.activations"]
-    assert "def tanh(" not in sources["rnn_course.activations"]
+    assert sources["export"] == [["rnn_course.activations", "sigmoid"]]
+    assert list(sources["modules"]) == ["rnn_course.activations"]
+    text = "\n".join(sources["modules"]["rnn_course.activations"]["sources"])
+    assert "def sigmoid(" in text and "def tanh(" not in text
+    used = grade._allowed_sources(["rnn_course.model.forward"])      # with what it uses, privately
+    assert used["export"] == [["rnn_course.model", "forward"]]
+    assert {"rnn_course.model", "rnn_course.rnn", "rnn_course.lstm", "rnn_course.linear"} <= set(used["modules"])
+    assert not any("def backward(" in t for m in used["modules"].values() for t in m["sources"])
     spec = grade._module_spec()["modules"]
     assert "backward" in spec["rnn_course.lstm"]["names"]
     assert "rnn_course.exercises.lesson06" in spec
