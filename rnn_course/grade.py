@@ -690,13 +690,16 @@ class _Session:
         self.errors = open(self.dir / "stderr.txt", "w+b")
         env = {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1",
                "MKL_NUM_THREADS": "1", "HOME": str(self.dir)}
+        self.info_r = info_r
         try:
             self.proc = subprocess.Popen(cmd, pass_fds=passed, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                                          stderr=self.errors, start_new_session=True, env=env, cwd=self.dir)
+        except BaseException:
+            self.close()                  # no process: give back the slot, the pipes, the run copy
+            raise
         finally:
             for fd in (req_r, res_w, info_w):
                 os.close(fd)
-        self.info_r = info_r
         self.started = time.monotonic()
         return self
 
