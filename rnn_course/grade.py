@@ -596,22 +596,22 @@ def _processes_of(uid: int) -> int:
 
 
 def sandbox_problem() -> str | None:
-    """None if the sandbox works here (checked once per process), else the one line that says why not."""
+    """None if the sandbox works here, else the one line that says why not. Whether ``bwrap`` is there
+    is looked up every time; the probe run of a worker in it, once per process and ``bwrap``."""
+    program = shutil.which("bwrap")
+    if program is None:
+        return f"the sandbox program bubblewrap (`bwrap`) is not installed: {_INSTALL_HINT}."
     with _LOCK:
-        if "probe" in _STATE:
-            return _STATE["probe"]
-    if shutil.which("bwrap") is None:
-        problem = f"the sandbox program bubblewrap (`bwrap`) is not installed: {_INSTALL_HINT}."
-    else:
-        try:
-            session = _Session([{"number": 1, "source": "x = 1\n"}], (), 30.0, True)
-            with session:
-                ready = session.ready()
-            problem = None if "x" not in ready.get("failures", {}) else "the sandbox's probe failed"
-        except (RunStopped, OSError) as err:
-            problem = f"the sandbox (bubblewrap) does not work on this machine ({err}): {_INSTALL_HINT}."
+        if ("probe", program) in _STATE:
+            return _STATE["probe", program]
+    try:
+        with _Session([{"number": 1, "source": "x = 1\n"}], (), 30.0, True) as session:
+            session.ready()
+        problem = None
+    except (RunStopped, OSError) as err:
+        problem = f"the sandbox (bubblewrap) does not work on this machine ({err}): {_INSTALL_HINT}."
     with _LOCK:
-        _STATE["probe"] = problem
+        _STATE["probe", program] = problem
     return problem
 
 
