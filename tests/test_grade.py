@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from rnn_course import cli, grade
+from rnn_course import cli, grade, sandbox
 from rnn_course import grade_worker as wire
 from rnn_course.exercises import core
 
@@ -223,16 +223,16 @@ def test_an_allowed_helper_works_and_the_course_function_is_named(tmp_path, monk
 
 
 def test_the_learner_edition_holds_copies_of_allowed_helpers_only():
-    sources = grade._allowed_sources(["rnn_course.activations.sigmoid"])
+    sources = sandbox._allowed_sources(["rnn_course.activations.sigmoid"])
     assert sources["export"] == [["rnn_course.activations", "sigmoid"]]
     assert list(sources["modules"]) == ["rnn_course.activations"]
     text = "\n".join(sources["modules"]["rnn_course.activations"]["sources"])
     assert "def sigmoid(" in text and "def tanh(" not in text
-    used = grade._allowed_sources(["rnn_course.model.forward"])      # with what it uses, privately
+    used = sandbox._allowed_sources(["rnn_course.model.forward"])      # with what it uses, privately
     assert used["export"] == [["rnn_course.model", "forward"]]
     assert {"rnn_course.model", "rnn_course.rnn", "rnn_course.lstm", "rnn_course.linear"} <= set(used["modules"])
     assert not any("def backward(" in t for m in used["modules"].values() for t in m["sources"])
-    spec = grade._module_spec()["modules"]
+    spec = sandbox._module_spec()["modules"]
     assert "backward" in spec["rnn_course.lstm"]["names"]
     assert "rnn_course.exercises.lesson06" in spec
 
@@ -240,7 +240,7 @@ def test_the_learner_edition_holds_copies_of_allowed_helpers_only():
 def test_grade_refuses_without_a_sandbox_unless_told(tmp_path, monkeypatch, capsys):
     write(tmp_path / "room" / "ada" / "quick.ipynb",
           small('from rnn_course.exercises import check\ncheck("06.which_gate", "f")'))
-    monkeypatch.setattr(grade.shutil, "which", lambda name: None)
+    monkeypatch.setattr(sandbox.shutil, "which", lambda name: None)
     assert cli.main(["grade", str(tmp_path / "room")]) == 2
     err = capsys.readouterr().err
     assert "apt-get install bubblewrap" in err and "--no-sandbox" in err and len(err.strip().splitlines()) == 1
@@ -335,7 +335,7 @@ def test_the_protocol_refuses_what_is_not_plain_data():
         wire.decode(deep, [])
     with pytest.raises(wire.ProtocolError):
         wire.unpack(b"\xff\xff\xff\xff" + b"{}" * 4)
-    assert type(wire.decode({"O": "Sneaky"}, [], opaque=grade._opaque)).__name__ == "Sneaky"
+    assert type(wire.decode({"O": "Sneaky"}, [], opaque=sandbox._opaque)).__name__ == "Sneaky"
 
 
 def test_grade_says_what_is_wrong_with_the_room_in_one_line(tmp_path, capsys):

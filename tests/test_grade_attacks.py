@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from rnn_course import cli, grade
+from rnn_course import cli, grade, sandbox
 
 pytestmark = pytest.mark.skipif(bool(grade.sandbox_problem()), reason=f"no sandbox: {grade.sandbox_problem()}")
 
@@ -66,7 +66,7 @@ def leftover_processes() -> list[str]:
             cmdline = Path(f"/proc/{entry}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
         except OSError:
             continue
-        if uid >= grade._UID_BASE or "bwrap" in cmdline or "grade/worker.py" in cmdline:
+        if uid >= sandbox._UID_BASE or "bwrap" in cmdline or "grade/worker.py" in cmdline:
             left.append(f"{entry} uid={uid} {cmdline[:80]}")
     return left
 
