@@ -374,17 +374,34 @@ class Session:
         self.child_pid = None
 
     def __enter__(self):
+        self.slot = _take_slot()
+        self.req_w = self.res_r = self.info_r = self.errors = None
         self.dir = Path(tempfile.mkdtemp(prefix="run-", dir=_scratch()))
+        child_ends = []
+        try:
+            self._start(child_ends)
+        except BaseException:
+            self.close()                  # no worker: give back the slot, the pipes, the run copy
+            raise
+        finally:
+            for fd in child_ends:         # the worker's ends: only the worker holds them now
+                os.close(fd)
+        self.started = time.monotonic()
+        return self
+
+    def _start(self, child_ends: list) -> None:
         self.dir.chmod(0o755)
         program = self.dir / "program.json"
         program.write_text(json.dumps({"cells": self.cells}), encoding="utf-8")
         program.chmod(0o644)
         shim = _shim_dir(self.allow)
         req_r, self.req_w = os.pipe()
+        child_ends.append(req_r)
         self.res_r, res_w = os.pipe()
-        info_r, info_w = os.pipe()
+        child_ends.append(res_w)
+        self.info_r, info_w = os.pipe()
+        child_ends.append(info_w)
         root = os.geteuid() == 0
-        self.slot = _take_slot()
         limits = {"RLIMIT_AS": MEMORY_LIMIT, "RLIMIT_CPU": math.ceil(2 * self.timeout) + 5,
                   "RLIMIT_FSIZE": FILE_SIZE_LIMIT, "RLIMIT_NOFILE": OPEN_FILES_LIMIT, "RLIMIT_CORE": 0}
         config = {"in": req_r, "out": res_w, "statement_seconds": self.timeout, "limits": limits}
@@ -407,18 +424,8 @@ class Session:
         self.errors = open(self.dir / "stderr.txt", "w+b")
         env = {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1",
                "MKL_NUM_THREADS": "1", "HOME": str(self.dir)}
-        self.info_r = info_r
-        try:
-            self.proc = subprocess.Popen(cmd, pass_fds=passed, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                         stderr=self.errors, start_new_session=True, env=env, cwd=self.dir)
-        except BaseException:
-            self.close()                  # no process: give back the slot, the pipes, the run copy
-            raise
-        finally:
-            for fd in (req_r, res_w, info_w):
-                os.close(fd)
-        self.started = time.monotonic()
-        return self
+        self.proc = subprocess.Popen(cmd, pass_fds=passed, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                     stderr=self.errors, start_new_session=True, env=env, cwd=self.dir)
 
     def _read(self, fd: int, n: int, deadline: float) -> bytes:
         chunks, got = [], 0
@@ -528,10 +535,11 @@ class Session:
 
     def close(self) -> None:
         for fd in (self.req_w, self.res_r):
-            try:
-                os.close(fd)
-            except OSError:
-                pass
+            if fd is not None:
+                try:
+                    os.close(fd)
+                except OSError:
+                    pass
         if self.proc is not None:
             child = self._child_pid()
             if child:
@@ -547,15 +555,17 @@ class Session:
                 self.proc.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 pass
-            if self.uid is not None:                     # nothing of that user may be left
+            if getattr(self, "uid", None) is not None:    # nothing of that user may be left
                 end = time.monotonic() + 5
                 while _processes_of(self.uid) and time.monotonic() < end:
                     time.sleep(0.02)
-        try:
-            os.close(self.info_r)
-        except OSError:
-            pass
-        self.errors.close()
+        if self.info_r is not None:
+            try:
+                os.close(self.info_r)
+            except OSError:
+                pass
+        if self.errors is not None:
+            self.errors.close()
         _give_slot(self.slot)
         shutil.rmtree(self.dir, ignore_errors=True)
 
