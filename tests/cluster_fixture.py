@@ -48,21 +48,25 @@ class LoopbackCluster:
     def worker_pids(self) -> list[int]:
         return [w.pid for w in self.workers]
 
-    def stop(self) -> None:
-        for process in [*self.workers, self.scheduler]:
-            if process.poll() is None:
-                process.send_signal(signal.SIGTERM)
-        deadline = time.monotonic() + 15
-        for process in [*self.workers, self.scheduler]:
-            try:
-                process.wait(timeout=max(0.1, deadline - time.monotonic()))
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(timeout=10)
+    def stop(self, grace: float = 5.0) -> None:
+        """SIGTERM to the workers, then to the scheduler (a worker whose scheduler went first keeps
+        trying to reach it); whatever has not ended after ``grace`` seconds is killed. All are reaped."""
+        for group in (self.workers, [self.scheduler]):
+            for process in group:
+                if process.poll() is None:
+                    process.send_signal(signal.SIGTERM)
+            deadline = time.monotonic() + grace
+            for process in group:
+                try:
+                    process.wait(timeout=max(0.1, deadline - time.monotonic()))
+                except subprocess.TimeoutExpired:
+                    process.kill()
+                    process.wait(timeout=10)
 
 
-def start_cluster(folder: Path, workers: int = 2) -> LoopbackCluster:
-    """A scheduler and ``workers`` single-threaded workers on 127.0.0.1; waits until all have joined."""
+def start_cluster(folder: Path, workers: int = 2, threads: int = 1) -> LoopbackCluster:
+    """A scheduler and ``workers`` workers of ``threads`` threads each on 127.0.0.1; waits until all
+    have joined."""
     from distributed import Client
 
     port = free_port()
@@ -82,7 +86,7 @@ def start_cluster(folder: Path, workers: int = 2) -> LoopbackCluster:
             time.sleep(0.2)
         for n in range(workers):
             cluster.workers.append(subprocess.Popen(
-                dask_command("worker", cluster.address, "--host", "127.0.0.1", "--nthreads", "1",
+                dask_command("worker", cluster.address, "--host", "127.0.0.1", "--nthreads", str(threads),
                              "--no-nanny", "--no-dashboard", "--name", f"worker-{n}", "--death-timeout", "60"),
                 cwd=folder, env=env, stdout=out, stderr=subprocess.STDOUT))
         with Client(cluster.address, timeout=START_TIMEOUT, set_as_default=False) as client:
