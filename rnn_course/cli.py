@@ -92,6 +92,7 @@ def launch_jupyterlab(command: list, cwd: Path, *, grace: float = STOP_GRACE) ->
     started with SIGHUP ignored, so a closed terminal stops it through this route only, cleanly."""
     previous = {signum: signal.getsignal(signum) for signum in STOP_SIGNALS}
     hangup = getattr(signal, "SIGHUP", None)
+    server = None
     try:
         if hangup is not None:
             signal.signal(hangup, signal.SIG_IGN)       # inherited by JupyterLab across exec
@@ -106,11 +107,15 @@ def launch_jupyterlab(command: list, cwd: Path, *, grace: float = STOP_GRACE) ->
             except _Stopped as stop:
                 for signum in STOP_SIGNALS:             # a second signal must not cut the clean stop short
                     signal.signal(signum, signal.SIG_IGN)
-                print(f"\n{signal.Signals(stop.signum).name}: stopping JupyterLab and its kernels ...",
-                      file=sys.stderr, flush=True)
-                _stop(server, grace)
+                try:                                    # after a SIGHUP the terminal may be gone
+                    print(f"\n{signal.Signals(stop.signum).name}: stopping JupyterLab and its kernels ...",
+                          file=sys.stderr, flush=True)
+                except (OSError, ValueError):
+                    pass
                 return 128 + stop.signum
-    finally:
+    finally:   # however this ends, JupyterLab does not outlive it
+        if server is not None:
+            _stop(server, grace)
         for signum, handler in previous.items():
             signal.signal(signum, signal.SIG_DFL if handler is None else handler)
 

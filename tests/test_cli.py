@@ -283,6 +283,29 @@ def test_a_stop_signal_to_start_stops_jupyterlab_its_kernels_and_frees_the_port(
                 os.kill(pid, signal.SIGKILL)
 
 
+def test_a_server_that_ignores_sigterm_is_killed_after_the_grace_period(tmp_path):
+    """The launcher itself, sent a SIGTERM while it runs a stand-in server that ignores SIGTERM: the
+    server is killed after the grace period, the status says which signal, the handler is put back."""
+    import signal
+    import threading
+    import time
+    before = signal.getsignal(signal.SIGTERM)
+    pid_file = tmp_path / "pid"
+    stubborn = ("import os, signal, sys, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); "
+                "open(sys.argv[1], 'w').write(str(os.getpid())); time.sleep(120)")
+    timer = threading.Timer(1.5, os.kill, (os.getpid(), signal.SIGTERM))
+    timer.start()
+    started = time.monotonic()
+    try:
+        status = cli.launch_jupyterlab([sys.executable, "-c", stubborn, str(pid_file)], tmp_path, grace=1.0)
+    finally:
+        timer.cancel()
+    assert status == 128 + signal.SIGTERM
+    assert time.monotonic() - started < 15
+    assert not _alive(int(pid_file.read_text()))
+    assert signal.getsignal(signal.SIGTERM) is before
+
+
 def test_start_defaults_to_rnn_course_work_in_the_current_folder(lessons, tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
     status, out, _ = run(capsys, "start", "--no-lab")
