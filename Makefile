@@ -42,7 +42,8 @@ test: install-test lint $(BOOK_INDEX)
 
 ## The unit tests and every notebook through nbval again, in a second environment (.venv-oldest) holding
 ## the oldest versions pyproject.toml allows (.ci/oldest-constraints.txt). Not the browser tests, nor the
-## BLAS-kernel ones (they test the machine, not the versions).
+## BLAS-kernel ones (they test the machine, not the versions). The notebooks run beside the unit tests (two
+## processes, for two cores); their report follows the unit tests'.
 OLDEST       ?= .venv-oldest
 OLDEST_STAMP := $(OLDEST)/.rnn-course-oldest-installed
 $(OLDEST_STAMP): pyproject.toml .ci/oldest-constraints.txt
@@ -51,8 +52,15 @@ $(OLDEST_STAMP): pyproject.toml .ci/oldest-constraints.txt
 	$(OLDEST)/bin/python -m pip install --quiet -c .ci/oldest-constraints.txt -e '.[test]'
 	@touch $@
 
+OLDEST_LOG := build/oldest-notebooks.log
 test-oldest: $(OLDEST_STAMP)
-	$(OLDEST)/bin/python -m pytest -rs $(PYTEST_NBVAL) --ignore=tests/browser --ignore=tests/test_portability.py
+	@mkdir -p build
+	@echo "test-oldest: unit tests here, notebooks beside them (their report follows, from $(OLDEST_LOG))"
+	@$(OLDEST)/bin/python -m pytest -rs $(PYTEST_NBVAL) notebooks > $(OLDEST_LOG) 2>&1 & notebooks=$$!; \
+	$(OLDEST)/bin/python -m pytest -rs tests --ignore=tests/browser --ignore=tests/test_portability.py; unit=$$?; \
+	wait $$notebooks; lessons=$$?; cat $(OLDEST_LOG); \
+	echo "test-oldest: unit tests $$([ $$unit = 0 ] && echo passed || echo FAILED), notebooks $$([ $$lessons = 0 ] && echo passed || echo FAILED)"; \
+	[ $$unit = 0 ] && [ $$lessons = 0 ]
 
 lint: install-test
 	$(BIN)/ruff check rnn_course tests notebooks benchmarks tools book
