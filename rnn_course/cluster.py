@@ -15,7 +15,9 @@ and results plain, picklable data.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 
 #: How long to wait for the scheduler to answer before saying it cannot be reached (seconds).
 CONNECT_TIMEOUT = 20.0
@@ -44,6 +46,9 @@ def map_on_cluster(fn: Callable, items: list, address: str, *, connect_timeout: 
         return []
     with dask.config.set({"distributed.comm.timeouts.connect": f"{connect_timeout}s"}):
         try:
+            # First a bare connection: a Client that fails to connect leaves a half-made object whose
+            # clean-up, at exit, prints a traceback under the one line this function promises.
+            _probe(address, connect_timeout)
             client = Client(address, timeout=connect_timeout, set_as_default=False)
         except (OSError, TimeoutError, ValueError) as err:
             raise ClusterError(f"cannot reach the Dask scheduler at {address}: {_reason(err)}") from None
@@ -54,6 +59,19 @@ def map_on_cluster(fn: Callable, items: list, address: str, *, connect_timeout: 
             return client.gather(futures)
         finally:
             client.close()
+
+
+def _probe(address: str, timeout: float) -> None:
+    """Open and close one connection to the scheduler; raises OSError or ValueError when it cannot.
+    In a thread of its own, so it works when the caller's thread already runs an event loop."""
+    from distributed.comm import connect
+
+    async def knock():
+        comm = await connect(address, timeout=timeout)
+        await comm.close()
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pool.submit(asyncio.run, knock()).result()
 
 
 def _reason(err: BaseException) -> str:

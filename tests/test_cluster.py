@@ -80,14 +80,27 @@ os.kill(pid, signal.SIGKILL)
 
 
 def test_a_scheduler_that_cannot_be_reached_is_one_line_naming_the_address():
-    address = f"tcp://127.0.0.1:{free_port()}"      # nothing listens there
+    """In a process of its own, to see everything it prints up to its exit: one line per address, and
+    nothing else (a Dask client that failed to connect can leave a traceback behind it, at exit)."""
+    nobody = f"tcp://127.0.0.1:{free_port()}"              # nothing listens there
+    misspelt = f"http://127.0.0.1:{free_port()}"          # not an address a Dask scheduler has
+    code = ("import sys\nfrom rnn_course import cluster\nfor address in sys.argv[1:]:\n    try:\n"
+            "        cluster.map_on_cluster(abs, [1], address, connect_timeout=2)\n"
+            "    except cluster.ClusterError as err:\n        print(err)\n")
     started = time.monotonic()
-    with pytest.raises(cluster.ClusterError) as err:
-        cluster.map_on_cluster(square_where, [(1, ".", 0)], address, connect_timeout=2)
+    out = subprocess.run([sys.executable, "-c", code, nobody, misspelt], capture_output=True, text=True,
+                         timeout=60, env=dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parent.parent)))
     assert time.monotonic() - started < 30
-    message = str(err.value)
-    assert address in message and "\n" not in message
-    assert message.startswith(f"cannot reach the Dask scheduler at {address}")
+    first, second = out.stdout.splitlines()
+    assert first.startswith(f"cannot reach the Dask scheduler at {nobody}: ")
+    assert second.startswith(f"cannot reach the Dask scheduler at {misspelt}: ")
+    assert out.stderr == ""
+
+
+def test_without_dask_the_error_says_how_to_install_it(monkeypatch):
+    monkeypatch.setitem(sys.modules, "distributed", None)          # `import distributed` now fails
+    with pytest.raises(cluster.ClusterError, match=r"pip install rnn-course\[cluster\]"):
+        cluster.map_on_cluster(abs, [1], "tcp://127.0.0.1:8786")
 
 
 def test_nothing_imports_dask_unless_a_scheduler_is_given():
