@@ -46,10 +46,12 @@ test: install-test lint $(BOOK_INDEX)
 ## processes, for two cores); their report follows the unit tests'.
 OLDEST       ?= .venv-oldest
 OLDEST_STAMP := $(OLDEST)/.rnn-course-oldest-installed
+# --no-compile: byte-compiling every installed file (PyTorch's above all) took two thirds of the install's
+# CPU time; Python compiles what the tests import, as they import it.
 $(OLDEST_STAMP): pyproject.toml .ci/oldest-constraints.txt
 	@test -x $(OLDEST)/bin/python || $(PYTHON) -m venv $(OLDEST)
 	$(OLDEST)/bin/python -m pip install --quiet --upgrade pip
-	$(OLDEST)/bin/python -m pip install --quiet -c .ci/oldest-constraints.txt -e '.[test]'
+	$(OLDEST)/bin/python -m pip install --quiet --no-compile -c .ci/oldest-constraints.txt -e '.[test]'
 	@touch $@
 
 OLDEST_LOG := build/oldest-notebooks.log
