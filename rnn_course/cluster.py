@@ -37,7 +37,7 @@ def map_on_cluster(fn: Callable, items: list, address: str, *, connect_timeout: 
     (``tcp://host:8786``); the results come back in the items' order."""
     try:
         import dask
-        from distributed import Client
+        from distributed import Client, KilledWorker
     except ImportError as err:
         raise ClusterError(f"--scheduler needs Dask ({err}); install it with `pip install rnn-course[cluster]`.") \
             from None
@@ -56,7 +56,11 @@ def map_on_cluster(fn: Callable, items: list, address: str, *, connect_timeout: 
             # pure=False: two equal items (two learners handing in the same file) are still two tasks,
             # each under a key of its own, so two graders sharing a scheduler never share a result.
             futures = client.map(fn, items, pure=False, retries=retries)
-            return client.gather(futures)
+            try:
+                return client.gather(futures)
+            except KilledWorker as err:     # the scheduler gave up on a task whose workers kept dying
+                raise ClusterError(f"the Dask scheduler at {address} gave up on a task: every worker that ran "
+                                   f"it died ({_reason(err)})") from None
         finally:
             client.close()
 

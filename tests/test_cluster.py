@@ -63,6 +63,22 @@ def test_the_items_of_a_worker_killed_mid_run_are_rerun_on_the_other(loopback_cl
         assert (started / f"{number}-{survivor.pid}").exists()
 
 
+def die(item):
+    """A task that takes its worker down with it, every time."""
+    os._exit(1)
+
+
+def test_a_task_that_kills_every_worker_it_runs_on_is_one_line_not_a_traceback(tmp_path, monkeypatch):
+    # A scheduler that gives up at the first lost worker (Dask's default is after three), so two do.
+    monkeypatch.setenv("DASK_DISTRIBUTED__SCHEDULER__ALLOWED_FAILURES", "0")
+    running = start_cluster(tmp_path)
+    try:
+        with pytest.raises(cluster.ClusterError, match="gave up on a task: every worker that ran it died"):
+            cluster.map_on_cluster(die, [1], running.address)
+    finally:
+        running.stop()
+
+
 # Run beside the mapping: wait until the victim has started a task, then kill it (SIGKILL: no goodbye
 # to the scheduler, as when a machine is lost).
 KILL_WHEN_BUSY = """
