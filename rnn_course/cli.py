@@ -22,6 +22,7 @@ import json
 import os
 import platform
 import shlex
+import signal
 import subprocess
 import sys
 from collections.abc import Callable, Sequence
@@ -49,7 +50,12 @@ Launcher = Callable[[list, Path], int]
 COURSE_LAB_OPTIONS = ["--LabApp.news_url=None", "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"]
 COURSE_JUPYTER_CONFIG = Path(__file__).resolve().parent / "data" / "jupyter-config"
 ROOT_NOTE = ("Running as root (a container or a VM, for example): JupyterLab refuses to start as root "
-             "unless told, so the course passes it --allow-root; to avoid it, run `make lab` as an ordinary user.")
+             "unless told, so the course passes it --allow-root; to avoid it, start the course as an ordinary user.")
+#: How long JupyterLab gets to stop its kernels and close its port after a SIGTERM before it is killed.
+STOP_GRACE = 20.0
+#: The signals that end ``start`` (a process manager, a closed terminal or SSH session, ``kill``); each is
+#: passed on to JupyterLab as a SIGTERM, its own clean stop. Ctrl+C (SIGINT) reaches JupyterLab directly.
+STOP_SIGNALS = tuple(getattr(signal, name) for name in ("SIGTERM", "SIGHUP") if hasattr(signal, name))
 
 
 def running_as_root() -> bool:
@@ -65,14 +71,64 @@ def lab_environment(environ: dict | None = None) -> dict:
     return env
 
 
-def launch_jupyterlab(command: list, cwd: Path) -> int:
-    """Run JupyterLab in ``cwd`` until the learner stops it, and return its exit status."""
-    server = subprocess.Popen(command, cwd=cwd, env=lab_environment())
-    while True:
-        try:
-            return server.wait()
-        except KeyboardInterrupt:  # Ctrl+C reaches JupyterLab too; it asks to confirm, then stops
-            continue
+class _Stopped(Exception):
+    """``start`` was sent one of STOP_SIGNALS while JupyterLab ran."""
+
+    def __init__(self, signum: int):
+        super().__init__(signum)
+        self.signum = signum
+
+
+def _raise_stopped(signum, frame):
+    raise _Stopped(signum)
+
+
+def launch_jupyterlab(command: list, cwd: Path, *, grace: float = STOP_GRACE) -> int:
+    """Run JupyterLab in ``cwd`` until the learner stops it, and return its exit status.
+
+    Ctrl+C reaches JupyterLab itself (it asks to confirm, then stops). A SIGTERM or SIGHUP sent to
+    this process is passed on to JupyterLab as a SIGTERM, which shuts its kernels down and closes its
+    port; after ``grace`` seconds it is killed (its kernels then stop with their parent). JupyterLab is
+    started with SIGHUP ignored, so a closed terminal stops it through this route only, cleanly."""
+    previous = {signum: signal.getsignal(signum) for signum in STOP_SIGNALS}
+    hangup = getattr(signal, "SIGHUP", None)
+    server = None
+    try:
+        if hangup is not None:
+            signal.signal(hangup, signal.SIG_IGN)       # inherited by JupyterLab across exec
+        server = subprocess.Popen(command, cwd=cwd, env=lab_environment())
+        for signum in STOP_SIGNALS:
+            signal.signal(signum, _raise_stopped)
+        while True:
+            try:
+                return server.wait()
+            except KeyboardInterrupt:  # Ctrl+C reaches JupyterLab too; it asks to confirm, then stops
+                continue
+            except _Stopped as stop:
+                for signum in STOP_SIGNALS:             # a second signal must not cut the clean stop short
+                    signal.signal(signum, signal.SIG_IGN)
+                try:                                    # after a SIGHUP the terminal may be gone
+                    print(f"\n{signal.Signals(stop.signum).name}: stopping JupyterLab and its kernels ...",
+                          file=sys.stderr, flush=True)
+                except (OSError, ValueError):
+                    pass
+                return 128 + stop.signum
+    finally:   # however this ends, JupyterLab does not outlive it
+        if server is not None:
+            _stop(server, grace)
+        for signum, handler in previous.items():
+            signal.signal(signum, signal.SIG_DFL if handler is None else handler)
+
+
+def _stop(server: subprocess.Popen, grace: float) -> None:
+    if server.poll() is not None:
+        return
+    server.terminate()
+    try:
+        server.wait(timeout=grace)
+    except subprocess.TimeoutExpired:
+        server.kill()
+        server.wait()
 
 
 def jupyterlab_command(first_lesson: str | None, *, as_root: bool | None = None) -> list:

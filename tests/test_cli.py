@@ -103,6 +103,7 @@ def test_start_as_root_passes_allow_root_and_says_why_in_one_line(lessons, tmp_p
     assert calls[0][0][-4:] == ["--allow-root", "01_neurons.ipynb", "--port", "9000"]
     assert [line for line in out.splitlines() if "allow-root" in line] == [cli.ROOT_NOTE]
     assert "--allow-root" in cli.ROOT_NOTE and "ordinary user" in cli.ROOT_NOTE
+    assert "make" not in cli.ROOT_NOTE        # true for a pip install as for `make lab`
     assert cli.jupyterlab_command(None, as_root=False) == [sys.executable, "-m", "jupyterlab",
                                                            *cli.COURSE_LAB_OPTIONS]
 
@@ -179,6 +180,130 @@ def test_start_passes_options_after_a_double_dash_to_jupyterlab(lessons, tmp_pat
 def test_the_launcher_runs_the_command_in_the_workspace_and_returns_its_status(tmp_path):
     probe = "import os, sys; sys.exit(7 if os.getcwd() == sys.argv[1] else 1)"
     assert cli.launch_jupyterlab([sys.executable, "-c", probe, str(tmp_path.resolve())], tmp_path) == 7
+
+
+def _children(pid: int) -> list[int]:
+    """The processes whose parent is ``pid`` (from /proc)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            found.append(int(stat.parent.name))
+    return found
+
+
+def _processes_with(text: str) -> list[int]:
+    """The processes whose command line contains ``text``."""
+    found = []
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            if text in cmdline.read_bytes().replace(b"\0", b" ").decode(errors="replace"):
+                found.append(int(cmdline.parent.name))
+        except OSError:
+            continue
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="finds JupyterLab's processes through /proc")
+@pytest.mark.parametrize("signame", ["SIGTERM", "SIGHUP"])
+def test_a_stop_signal_to_start_stops_jupyterlab_its_kernels_and_frees_the_port(tmp_path, signame):
+    """The real `rnn-course start`, on a free port in a temporary workspace, with a kernel running;
+    a SIGTERM or SIGHUP to it leaves no JupyterLab, no kernel and a free port within seconds."""
+    import signal
+    import socket
+    import time
+    import urllib.request
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = dict(os.environ, HOME=str(tmp_path), JUPYTER_CONFIG_DIR=str(tmp_path / "jupyter"),
+               JUPYTER_DATA_DIR=str(tmp_path / "data"), JUPYTER_RUNTIME_DIR=str(tmp_path / "runtime"),
+               PYTHONPATH=str(REPO))
+    start = subprocess.Popen([sys.executable, "-m", "rnn_course.cli", "start", str(tmp_path / "work"), "--",
+                              "--no-browser", f"--port={port}", "--ServerApp.port_retries=0",
+                              "--ServerApp.token=t", "--ServerApp.ip=127.0.0.1"],
+                             env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    kernels = []
+    try:
+        for _ in range(300):
+            try:
+                request = urllib.request.Request(f"http://127.0.0.1:{port}/api/kernels?token=t", data=b"{}",
+                                                 method="POST")
+                with urllib.request.urlopen(request, timeout=10) as reply:
+                    kernel = json.loads(reply.read())["id"]
+                break
+            except OSError:
+                assert start.poll() is None, "rnn-course start ended before JupyterLab answered"
+                time.sleep(0.2)
+        else:
+            pytest.fail("JupyterLab did not answer within 60 s")
+        (lab,) = _children(start.pid)
+        for _ in range(100):
+            kernels = _processes_with(f"kernel-{kernel}.json")
+            if kernels:
+                break
+            time.sleep(0.1)
+        assert kernels, "the kernel JupyterLab started is not running"
+
+        stopped = time.monotonic()
+        start.send_signal(getattr(signal, signame))
+        status = start.wait(timeout=cli.STOP_GRACE + 10)
+        took = time.monotonic() - stopped
+        assert status == 128 + getattr(signal, signame)
+        assert took < 10, f"JupyterLab took {took:.1f} s to stop"
+        assert not _alive(lab), "JupyterLab outlived `rnn-course start`"
+        for _ in range(50):   # the kernel's own exit may trail the server's by a moment
+            if not any(_alive(pid) for pid in kernels):
+                break
+            time.sleep(0.1)
+        assert not any(_alive(pid) for pid in kernels), "a kernel outlived JupyterLab"
+        with socket.socket() as s:          # nothing listens on the port, and a new server may take it
+            assert s.connect_ex(("127.0.0.1", port)) != 0
+        with socket.socket() as s:
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)    # as servers do (the closed
+            s.bind(("127.0.0.1", port))                                 # connection lingers in TIME_WAIT)
+    finally:   # whatever happened, nothing of this test outlives it (start's group holds JupyterLab)
+        try:
+            os.killpg(start.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        start.wait(timeout=10)
+        for pid in kernels:
+            if _alive(pid):
+                os.kill(pid, signal.SIGKILL)
+
+
+def test_a_server_that_ignores_sigterm_is_killed_after_the_grace_period(tmp_path):
+    """The launcher itself, sent a SIGTERM while it runs a stand-in server that ignores SIGTERM: the
+    server is killed after the grace period, the status says which signal, the handler is put back."""
+    import signal
+    import threading
+    import time
+    before = signal.getsignal(signal.SIGTERM)
+    pid_file = tmp_path / "pid"
+    stubborn = ("import os, signal, sys, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); "
+                "open(sys.argv[1], 'w').write(str(os.getpid())); time.sleep(120)")
+    timer = threading.Timer(1.5, os.kill, (os.getpid(), signal.SIGTERM))
+    timer.start()
+    started = time.monotonic()
+    try:
+        status = cli.launch_jupyterlab([sys.executable, "-c", stubborn, str(pid_file)], tmp_path, grace=1.0)
+    finally:
+        timer.cancel()
+    assert status == 128 + signal.SIGTERM
+    assert time.monotonic() - started < 15
+    assert not _alive(int(pid_file.read_text()))
+    assert signal.getsignal(signal.SIGTERM) is before
 
 
 def test_start_defaults_to_rnn_course_work_in_the_current_folder(lessons, tmp_path, monkeypatch, capsys):

@@ -27,10 +27,15 @@ def pyproject() -> dict:
 
 
 def pyproject_dependencies(extra: str | None = None) -> dict:
-    """The course's dependencies, or with ``extra`` those of that optional extra."""
+    """The course's dependencies, or with ``extra`` those of that optional extra (an extra that names
+    another of the course's own, ``rnn-course[cluster]``, brings that one's in)."""
     project = pyproject()["project"]
     requirements = project["dependencies"] if extra is None else project["optional-dependencies"][extra]
-    return {_name(r): r for r in requirements}
+    deps = {}
+    for requirement in requirements:
+        own = re.fullmatch(r"rnn-course\[(\w+)\]", requirement.strip())
+        deps.update(pyproject_dependencies(own.group(1)) if own else {_name(requirement): requirement})
+    return deps
 
 
 #: Packages conda-forge names differently from PyPI: conda's name -> pip's.
@@ -84,7 +89,7 @@ def test_the_licence_is_an_spdx_expression_that_setuptools_reads_without_a_warni
 
 def _version(requirement: str) -> str:
     """The version part of a requirement, written pip's way (conda's ``=0.11`` is pip's ``==0.11.*``)."""
-    spec = requirement.strip()[len(_name(requirement)):].replace(" ", "")
+    spec = re.sub(r"^\[[^\]]*\]", "", requirement.strip()[len(_name(requirement)):].replace(" ", ""))
     if spec.startswith("=") and not spec.startswith("=="):
         spec = f"=={spec[1:]}.*"
     return spec
@@ -99,6 +104,7 @@ def test_environment_yml_and_pyproject_ask_for_the_same_versions():
 
 def test_the_version_comparison_sees_a_drift():
     assert _version("numpy>=1.24") == _version("numpy >=1.24")
+    assert _version("dask[distributed]>=2024.8") == _version("dask>=2024.8")
     assert _version("nbval==0.11.*") == _version("nbval=0.11")
     assert _version("numpy>=1.24") != _version("numpy>=1.26")
 
@@ -145,3 +151,60 @@ def test_readme_gives_exactly_two_setup_commands_and_ci_runs_the_test_one():
     assert commands == ["make lab", "make test"] or sorted(commands) == ["make lab", "make test"], commands
     ci = (ROOT / ".ci" / "run").read_text()
     assert re.search(r"^make test$", ci, re.M)
+
+
+def test_the_cluster_extra_is_dask_distributed_and_the_test_extra_brings_it():
+    assert set(pyproject_dependencies("cluster")) == {"dask"}
+    assert "distributed" in pyproject_dependencies("cluster")["dask"]
+    assert "rnn-course[cluster]" in pyproject()["project"]["optional-dependencies"]["test"]
+    assert "dask" in conda_dependencies("test")          # conda-forge's dask carries distributed
+
+
+# ---------------------------------------------------------------------------------------
+# The oldest versions: `make test-oldest` installs .ci/oldest-constraints.txt
+# ---------------------------------------------------------------------------------------
+
+OLDEST = ROOT / ".ci" / "oldest-constraints.txt"
+
+
+def oldest_constraints() -> dict:
+    pins = {}
+    for line in OLDEST.read_text().splitlines():
+        line = line.split("#", 1)[0].strip()
+        if line:
+            name, version = line.split("==")
+            pins[_name(name)] = version.strip()
+    return pins
+
+
+def _release(version: str) -> tuple:
+    """``"1.24"`` and ``"1.24.0"`` (and ``"0.11.*"``'s first release, ``"0.11.0"``) as one tuple."""
+    parts = [int(p) for p in version.replace(".*", "").split(".")]
+    while parts and parts[-1] == 0:
+        parts.pop()
+    return tuple(parts)
+
+
+def test_the_oldest_run_pins_every_dependency_at_the_floor_pyproject_declares():
+    declared = {**pyproject_dependencies(), **pyproject_dependencies("test")}
+    pins = oldest_constraints()
+    missing = sorted(set(declared) - set(pins))
+    assert not missing, f"{OLDEST.name} pins no version of {missing}"
+    for name, requirement in declared.items():
+        spec = _version(requirement)
+        operator = re.match(r"[<>=!~]+", spec).group()
+        assert operator in (">=", "=="), f"{requirement}: the oldest run reads only >= and == floors"
+        assert _release(pins[name]) == _release(spec[len(operator):]), (
+            f"pyproject.toml asks for {requirement} but {OLDEST.name} pins {name}=={pins[name]}")
+
+
+def test_the_makefile_runs_the_oldest_versions_and_ci_runs_make_test_only():
+    makefile = (ROOT / "Makefile").read_text()
+    assert re.search(r"-c \.ci/oldest-constraints\.txt", makefile)
+    test_recipe = re.search(r"^test:.*\n((?:\t.*\n)+)", makefile, re.M).group(1)
+    assert "test-oldest" in test_recipe and "-rs" in test_recipe
+    assert re.search(r"^test:.*\$\(BOOK_INDEX\)", makefile, re.M), "make test does not build a stale book"
+    ci = [line for line in (ROOT / ".ci" / "run").read_text().splitlines()
+          if line.strip() and not line.lstrip().startswith("#")]
+    assert ci[-1] == "make test"
+    assert not any(re.match(r"\s*make (?!test$)", line) for line in ci), "CI runs more than `make test`"

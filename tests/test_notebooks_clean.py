@@ -41,3 +41,13 @@ def test_notebook_starts_with_objectives_and_ends_with_a_summary(path):
     assert "minute" in first or "time" in first
     tail = " ".join("".join(c["source"]).lower() for c in nb["cells"][-3:] if c["cell_type"] == "markdown")
     assert "summary" in tail or "what you learned" in tail or "recap" in tail
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_a_lesson_that_draws_switches_on_inline_figures_in_its_first_code_cell(path):
+    """Without `%matplotlib inline` up front, matplotlib 3.7 (the oldest the course supports) shows a
+    kernel's first figure one cell late, under the next cell's output."""
+    nb = json.loads(path.read_text())
+    draws = any("image/png" in o.get("data", {}) for c in nb["cells"] for o in c.get("outputs", []))
+    first = next(c for c in nb["cells"] if c["cell_type"] == "code")
+    assert not draws or "".join(first["source"]).startswith("%matplotlib inline\n")
