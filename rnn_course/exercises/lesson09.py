@@ -1,0 +1,358 @@
+"""Lesson 9's exercises: embeddings, the masked cross-entropy, and attention, with the usual mistakes named.
+
+Each reference solution is written as the learner would write it, in NumPy alone; the package's own
+versions (``rnn_course.embedding``, ``rnn_course.losses.masked_softmax_cross_entropy``,
+``rnn_course.attention``) are tested against them.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .core import compare_exercise, known_mistake, learner_gradcheck
+
+SOFTMAX_HELPERS = ("rnn_course.losses.softmax", "rnn_course.losses.log_softmax")
+TOLERANCE = {"rtol": 1e-5, "atol": 1e-7}      # float32 cases: another order of sums is still right
+# The embedding exercises include a float32 case (float32 in, float32 out, as in lesson 4). The loss and
+# attention exercises check float64 only: there a right answer that divides by np.sqrt(H) or by an integer
+# count is promoted to float64 by NumPy, and the lesson is about the mask and the softmax, not dtypes.
+
+
+# ------------------------------------------------------------------------------------------ embeddings
+
+def embedding_forward(W, ids):
+    return W[ids]                                  # row ids[t, b] of the (V, E) table, for every position
+
+
+@known_mistake("you picked columns, W[:, ids]: the table has one ROW per token, shape (V, E) like "
+               "nn.Embedding.weight, so token v's vector is W[v] and the result is W[ids], shape (T, B, E).")
+def _embedding_columns(W, ids):
+    return W[:, ids]
+
+
+@known_mistake("your result is batch first, (B, T, E); the course is time-major: W[ids] with ids (T, B) "
+               "gives (T, B, E) directly.")
+def _embedding_batch_first(W, ids):
+    return W[ids.T]
+
+
+def _embedding_cases():
+    rng = np.random.default_rng(90)
+    out = []
+    for T, B, V, E, dtype in ((5, 3, 4, 7, np.float64), (2, 6, 3, 5, np.float64), (4, 2, 5, 6, np.float32)):
+        out.append((rng.normal(size=(V, E)).astype(dtype), rng.integers(0, V, (T, B))))
+    return out
+
+
+compare_exercise(
+    "09.embedding_forward", "Look up the embeddings of a batch of token ids", solution=embedding_forward,
+    cases=_embedding_cases, mistakes=[_embedding_columns, _embedding_batch_first], **TOLERANCE,
+    praise="W[ids]: one row of the table per token, (T, B, E), the same as a one-hot vector times W.",
+    hint="Shapes: W (V, E), ids (T, B) integers in [0, V); return (T, B, E).",
+)
+
+
+def embedding_backward(dx, ids, V):
+    E = dx.shape[-1]
+    dW = np.zeros((V, E), dtype=dx.dtype)
+    np.add.at(dW, ids.reshape(-1), dx.reshape(-1, E))   # a token used twice gets both gradients
+    return dW
+
+
+@known_mistake("a token that occurs more than once got only one of its gradients: dW[ids] += dx writes each "
+               "row once (the last write wins), it does not add up repeated ids. Use np.add.at(dW, ids, dx), or "
+               "a one-hot matrix product.")
+def _embedding_assigned(dx, ids, V):
+    E = dx.shape[-1]
+    dW = np.zeros((V, E), dtype=dx.dtype)
+    dW[ids.reshape(-1)] += dx.reshape(-1, E)
+    return dW
+
+
+@known_mistake("you averaged the gradients of a repeated token; they add up. A token used three times "
+               "moves the loss through three positions, so its row gets the sum of the three.")
+def _embedding_averaged(dx, ids, V):
+    counts = np.bincount(ids.reshape(-1), minlength=V)
+    return (embedding_backward(dx, ids, V) / np.maximum(counts, 1)[:, None]).astype(dx.dtype)
+
+
+def _embedding_backward_cases():
+    rng = np.random.default_rng(91)
+    out = []
+    for T, B, V, E, dtype in ((5, 3, 4, 6, np.float64), (3, 7, 6, 2, np.float64), (4, 2, 3, 5, np.float32)):
+        out.append((rng.normal(size=(T, B, E)).astype(dtype), rng.integers(0, V, (T, B)), V))   # V small: repeats
+    return out
+
+
+def _embedding_gradcheck(answer):
+    rng = np.random.default_rng(92)
+    ids, w = rng.integers(0, 4, (3, 2)), rng.normal(size=(3, 2, 5))
+    return learner_gradcheck(answer, lambda p: float(np.sum(w * p["W"][ids])), {"W": rng.normal(size=(4, 5))},
+                             lambda fn, p: {"W": fn(w, ids, 4)})
+
+
+compare_exercise(
+    "09.embedding_backward", "The gradient of an embedding table", solution=embedding_backward,
+    cases=_embedding_backward_cases, mistakes=[_embedding_assigned, _embedding_averaged], **TOLERANCE,
+    after=_embedding_gradcheck,
+    praise="every position's gradient added into the row it read, repeated ids included.",
+    hint="Shapes: dx (T, B, E), ids (T, B), V an int; return dW (V, E) in dx's dtype.",
+)
+
+
+# ---------------------------------------------------------------------------------- masked cross-entropy
+
+def masked_cross_entropy(logits, targets, mask):
+    n = mask.sum()                                               # the number of real tokens
+    shifted = logits - logits.max(axis=-1, keepdims=True)       # nothing overflows in exp
+    logp = shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
+    picked = np.take_along_axis(logp, targets[..., None], axis=-1)[..., 0]    # (T, B)
+    loss = -(picked * mask).sum() / n
+    dlogits = np.exp(logp)
+    np.put_along_axis(dlogits, targets[..., None], np.take_along_axis(dlogits, targets[..., None], -1) - 1, -1)
+    dlogits = dlogits * (mask / n)[..., None].astype(logits.dtype)              # zero at the padding
+    return loss, dlogits
+
+
+def _ce_parts(logits, targets, mask):
+    """-log p[target] (T, B) and (softmax - onehot) (T, B, V), unmasked and unaveraged."""
+    z = logits - logits.max(axis=-1, keepdims=True)
+    logp = z - np.log(np.exp(z).sum(axis=-1, keepdims=True))
+    nll = -np.take_along_axis(logp, targets[..., None], axis=-1)[..., 0]
+    grad = np.exp(logp)
+    np.put_along_axis(grad, targets[..., None], np.take_along_axis(grad, targets[..., None], -1) - 1, -1)
+    return nll, grad
+
+
+@known_mistake("the padding counts as tokens: your loss and gradient are a mean over all T * B positions. "
+               "Multiply by the mask and divide by the number of real tokens, mask.sum().")
+def _ce_mask_ignored(logits, targets, mask):
+    nll, grad = _ce_parts(logits, targets, mask)
+    return nll.mean(), grad / nll.size
+
+
+@known_mistake("you left the padding out of the sum but divided by all T * B positions; divide by the number "
+               "of real tokens, mask.sum(), so a batch with much padding does not get a smaller loss.")
+def _ce_divided_by_all(logits, targets, mask):
+    nll, grad = _ce_parts(logits, targets, mask)
+    return (nll * mask).sum() / mask.size, grad * (mask / mask.size)[..., None]
+
+
+@known_mistake("you divided by the batch size B, the convention of CS231n's temporal softmax loss (a sum over "
+               "time, a mean over sequences). This lesson's loss, like PyTorch's cross_entropy with "
+               "ignore_index, is a mean over the real tokens: divide by mask.sum().")
+def _ce_per_sequence(logits, targets, mask):
+    nll, grad = _ce_parts(logits, targets, mask)
+    B = mask.shape[1]
+    return (nll * mask).sum() / B, grad * (mask / B)[..., None]
+
+
+@known_mistake("your loss skips the padding but your gradient does not: dlogits must be 0 wherever mask is "
+               "False, since those positions are not in the loss.")
+def _ce_gradient_unmasked(logits, targets, mask):
+    nll, grad = _ce_parts(logits, targets, mask)
+    n = mask.sum()
+    return (nll * mask).sum() / n, grad / n
+
+
+@known_mistake("your gradient is softmax / N: subtract 1 at the target's entry, (softmax - onehot) / N.")
+def _ce_no_onehot(logits, targets, mask):
+    nll, grad = _ce_parts(logits, targets, mask)
+    n = mask.sum()
+    np.put_along_axis(grad, targets[..., None], np.take_along_axis(grad, targets[..., None], -1) + 1, -1)
+    return (nll * mask).sum() / n, grad * (mask / n)[..., None]
+
+
+@known_mistake("your gradient is N times too large: the loss is a mean over the N = mask.sum() real tokens, "
+               "so the gradient is divided by N too.")
+def _ce_gradient_not_averaged(logits, targets, mask):
+    nll, grad = _ce_parts(logits, targets, mask)
+    return (nll * mask).sum() / mask.sum(), grad * mask[..., None]
+
+
+def _lengths_mask(lengths, T):
+    return np.arange(T)[:, None] < np.asarray(lengths)[None, :]
+
+
+def _ce_cases():
+    rng = np.random.default_rng(93)
+    out = []
+    for T, B, V, lengths, scale, dtype in ((5, 3, 7, (5, 2, 4), 1.0, np.float64),
+                                           (4, 6, 5, (1, 4, 3, 2, 4, 1), 2.0, np.float64),
+                                           (6, 2, 4, (6, 3), 300.0, np.float64)):       # a naive exp overflows
+        mask = _lengths_mask(lengths, T)
+        targets = np.where(mask, rng.integers(3, V, (T, B)), 0)      # padding id 0 where mask is False
+        out.append(((scale * rng.normal(size=(T, B, V))).astype(dtype), targets, mask))
+    return out
+
+
+compare_exercise(
+    "09.masked_cross_entropy", "Cross-entropy over the real tokens of a padded batch", solution=masked_cross_entropy,
+    cases=_ce_cases, outputs=("loss", "dlogits"), **TOLERANCE,
+    mistakes=[_ce_mask_ignored, _ce_divided_by_all, _ce_per_sequence, _ce_gradient_unmasked, _ce_no_onehot,
+              _ce_gradient_not_averaged],
+    praise="a mean over the real tokens only, and a gradient that is zero on the padding: what PyTorch's "
+           "cross_entropy with ignore_index computes.",
+    hint="Shapes: logits (T, B, V), targets (T, B) ids, mask (T, B) booleans; return (loss, dlogits (T, B, V)); "
+         "shift each row of logits by its maximum before exp.",
+    allow=SOFTMAX_HELPERS,
+)
+
+
+# ------------------------------------------------------------------------------------------- attention
+
+def attention_forward(query, enc, mask):
+    H = query.shape[-1]
+    scores = np.einsum("bh,sbh->bs", query, enc) / H ** 0.5     # (B, S): query . every encoder state
+    scores = np.where(mask.T, scores, -np.inf)                    # the padding gets no weight at all
+    weights = np.exp(scores - scores.max(axis=1, keepdims=True))
+    weights = weights / weights.sum(axis=1, keepdims=True)        # softmax over the source positions s
+    context = np.einsum("bs,sbh->bh", weights, enc)               # (B, H): a weighted mean of the states
+    return context, weights
+
+
+def _scores(query, enc, scale=True):
+    s = np.einsum("bh,sbh->bs", query, enc)
+    return s / query.shape[-1] ** 0.5 if scale else s
+
+
+def _softmax(z, axis):
+    e = np.exp(z - z.max(axis=axis, keepdims=True))
+    return e / e.sum(axis=axis, keepdims=True)
+
+
+def _finish(weights, enc):
+    return np.einsum("bs,sbh->bh", weights, enc), weights
+
+
+@known_mistake("your softmax runs over the batch axis: each column of the weights sums to 1 instead of each "
+               "row. The weights of one decoder step are a distribution over the source positions s: "
+               "softmax along axis 1 of the (B, S) scores.")
+def _att_softmax_wrong_axis(query, enc, mask):
+    return _finish(_softmax(np.where(mask.T, _scores(query, enc), -np.inf), axis=0), enc)
+
+
+@known_mistake("you applied the mask after the softmax: zeroing the padding's weights leaves the real ones "
+               "summing to less than 1. Set the padding's scores to -inf before the softmax (or divide by the "
+               "new sum).")
+def _att_mask_after_softmax(query, enc, mask):
+    return _finish(_softmax(_scores(query, enc), axis=1) * mask.T, enc)
+
+
+@known_mistake("the scale is missing: divide the scores by sqrt(H) before the softmax, as Vaswani et al. do "
+               "(Luong et al.'s unscaled dot score is the other choice; this exercise uses the scaled one).")
+def _att_no_scale(query, enc, mask):
+    return _finish(_softmax(np.where(mask.T, _scores(query, enc, scale=False), -np.inf), axis=1), enc)
+
+
+@known_mistake("the padding takes part: your weights give positions where mask is False some weight. Set "
+               "their scores to -inf before the softmax, so they get exactly 0.")
+def _att_mask_ignored(query, enc, mask):
+    return _finish(_softmax(_scores(query, enc), axis=1), enc)
+
+
+@known_mistake("your context sums over the wrong axis: it should sum the encoder states over the source "
+               "positions s, weighted, one context per sequence: context[b] = sum_s weights[b, s] enc[s, b], "
+               "shape (B, H).")
+def _att_context_wrong_axis(query, enc, mask):
+    weights = _softmax(np.where(mask.T, _scores(query, enc), -np.inf), axis=1)
+    return (weights.T[:, :, None] * enc).sum(axis=1), weights
+
+
+def _attention_cases():
+    rng = np.random.default_rng(94)
+    out = []
+    for B, S, H, lengths, dtype in ((3, 5, 4, (5, 2, 3), np.float64), (4, 7, 6, (7, 1, 4, 6), np.float64),
+                                    (2, 3, 5, (3, 2), np.float64)):
+        out.append((rng.normal(size=(B, H)).astype(dtype), rng.normal(size=(S, B, H)).astype(dtype),
+                    _lengths_mask(lengths, S)))
+    return out
+
+
+ATTENTION_MISTAKES = [_att_softmax_wrong_axis, _att_mask_after_softmax, _att_no_scale, _att_mask_ignored,
+                      _att_context_wrong_axis]
+
+compare_exercise(
+    "09.attention_forward", "Scaled dot-product attention over the encoder's states, padding masked",
+    solution=attention_forward, cases=_attention_cases, outputs=("context", "weights"), **TOLERANCE,
+    mistakes=ATTENTION_MISTAKES,
+    praise="scores scaled by 1/sqrt(H), the padding at -inf, a softmax over the source positions, and the "
+           "weighted sum of the encoder's states.",
+    hint="Shapes: query (B, H), enc (S, B, H), mask (S, B) booleans; return context (B, H) and weights (B, S).",
+    allow=SOFTMAX_HELPERS,
+)
+
+
+def attention_backward(dcontext, query, enc, mask):
+    H = query.shape[-1]
+    context, weights = attention_forward(query, enc, mask)
+    dweights = np.einsum("bh,sbh->bs", dcontext, enc)                 # through context = sum_s w_s enc_s
+    denc = np.einsum("bs,bh->sbh", weights, dcontext)                 # enc as the values
+    dscores = weights * (dweights - (weights * dweights).sum(axis=1, keepdims=True))   # the softmax's Jacobian
+    dscores = dscores / H ** 0.5
+    dquery = np.einsum("bs,sbh->bh", dscores, enc)
+    denc = denc + np.einsum("bs,bh->sbh", dscores, query)             # enc as the keys, too
+    return dquery, denc
+
+
+def _backward_parts(dcontext, query, enc, mask):
+    _, w = attention_forward(query, enc, mask)
+    dw = np.einsum("bh,sbh->bs", dcontext, enc)
+    return w, dw, np.einsum("bs,bh->sbh", w, dcontext)
+
+
+def _from_dscores(ds, query, enc, values_part):
+    return np.einsum("bs,sbh->bh", ds, enc), values_part + np.einsum("bs,bh->sbh", ds, query)
+
+
+@known_mistake("enc is both the values and the keys, and your denc has only the values' part, "
+               "weights[b, s] * dcontext[b]. Add the keys' part, dscores[b, s] * query[b].")
+def _att_values_path_only(dcontext, query, enc, mask):
+    w, dw, dv = _backward_parts(dcontext, query, enc, mask)
+    ds = w * (dw - (w * dw).sum(axis=1, keepdims=True)) / query.shape[-1] ** 0.5
+    return np.einsum("bs,sbh->bh", ds, enc), dv
+
+
+@known_mistake("you used only the diagonal of the softmax's Jacobian, w * (1 - w) * dweights; every weight "
+               "depends on every score: dscores = w * (dweights - sum_s w * dweights).")
+def _att_softmax_diagonal(dcontext, query, enc, mask):
+    w, dw, dv = _backward_parts(dcontext, query, enc, mask)
+    return _from_dscores(w * (1 - w) * dw / query.shape[-1] ** 0.5, query, enc, dv)
+
+
+@known_mistake("the 1/sqrt(H) scale is missing from your backward pass: the scores were scaled in the forward "
+               "pass, so dscores carries the same factor back to the query and the keys.")
+def _att_backward_unscaled(dcontext, query, enc, mask):
+    w, dw, dv = _backward_parts(dcontext, query, enc, mask)
+    return _from_dscores(w * (dw - (w * dw).sum(axis=1, keepdims=True)), query, enc, dv)
+
+
+@known_mistake("your gradient reaches the padding: it is the gradient of attention without the mask. Masked "
+               "positions have weight 0, so nothing flows back to them.")
+def _att_backward_unmasked(dcontext, query, enc, mask):
+    return attention_backward(dcontext, query, enc, np.ones_like(mask))
+
+
+def _attention_backward_cases():
+    return [(np.random.default_rng(95 + k).normal(size=q.shape).astype(q.dtype), q, enc, mask)
+            for k, (q, enc, mask) in enumerate(_attention_cases())]
+
+
+def _attention_gradcheck(answer):
+    rng = np.random.default_rng(96)
+    B, S, H = 2, 4, 3
+    mask, w = _lengths_mask((4, 2), S), rng.normal(size=(B, H))
+    return learner_gradcheck(
+        answer, lambda p: float(np.sum(w * attention_forward(p["query"], p["enc"], mask)[0])),
+        {"query": rng.normal(size=(B, H)), "enc": rng.normal(size=(S, B, H))},
+        lambda fn, p: dict(zip(("query", "enc"), fn(w, p["query"], p["enc"], mask))))
+
+
+compare_exercise(
+    "09.attention_backward", "The backward pass of attention", solution=attention_backward,
+    cases=_attention_backward_cases, outputs=("dquery", "denc"), **TOLERANCE, after=_attention_gradcheck,
+    mistakes=[_att_values_path_only, _att_softmax_diagonal, _att_backward_unscaled, _att_backward_unmasked],
+    praise="both paths into enc (values and keys), the softmax's full Jacobian, and the scale.",
+    hint="Shapes: dcontext (B, H), query (B, H), enc (S, B, H), mask (S, B); return dquery (B, H), denc (S, B, H).",
+    allow=SOFTMAX_HELPERS,
+)

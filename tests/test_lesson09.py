@@ -1,0 +1,191 @@
+"""Lesson 9: each exercise passes its reference, names every known mistake, passes right answers
+written another way, and keeps float32; the shipped notebook's placeholders are 'not attempted'."""
+
+import numpy as np
+import pytest
+
+from rnn_course.exercises import check
+from rnn_course.exercises import lesson09 as L
+
+MISTAKES = {
+    "09.embedding_forward": [L._embedding_columns, L._embedding_batch_first],
+    "09.embedding_backward": [L._embedding_assigned, L._embedding_averaged],
+    "09.masked_cross_entropy": [L._ce_mask_ignored, L._ce_divided_by_all, L._ce_per_sequence, L._ce_gradient_unmasked,
+                                L._ce_no_onehot, L._ce_gradient_not_averaged],
+    "09.attention_forward": L.ATTENTION_MISTAKES,
+    "09.attention_backward": [L._att_values_path_only, L._att_softmax_diagonal, L._att_backward_unscaled,
+                              L._att_backward_unmasked],
+}
+SOLUTIONS = {"09.embedding_forward": L.embedding_forward, "09.embedding_backward": L.embedding_backward,
+             "09.masked_cross_entropy": L.masked_cross_entropy, "09.attention_forward": L.attention_forward,
+             "09.attention_backward": L.attention_backward}
+
+
+@pytest.mark.parametrize("name", list(SOLUTIONS))
+def test_the_reference_passes(name):
+    result = check(name, SOLUTIONS[name])
+    assert result.passed, result.message
+
+
+@pytest.mark.parametrize("name,mistake", [(n, m) for n, ms in MISTAKES.items() for m in ms],
+                         ids=lambda v: getattr(getattr(v, "compute", None), "__name__", v))
+def test_each_known_mistake_is_named(name, mistake):
+    result = check(name, mistake.compute)
+    assert result.status == "wrong"
+    assert result.message == mistake.explanation
+
+
+def test_the_gradient_checks_run_on_the_learners_function():
+    assert "Gradient check of your function: largest relative error" in check("09.embedding_backward",
+                                                                              L.embedding_backward).message
+    assert "below 1e-6: trust it" in check("09.attention_backward", L.attention_backward).message
+
+
+# ------------------------------------------------------------------ right answers written another way
+
+def one_hot_lookup(W, ids):
+    return np.eye(W.shape[0], dtype=W.dtype)[ids] @ W
+
+
+def one_hot_backward(dx, ids, V):
+    onehot = np.eye(V, dtype=dx.dtype)[ids.reshape(-1)]           # (T*B, V)
+    return onehot.T @ dx.reshape(-1, dx.shape[-1])
+
+
+def loop_backward(dx, ids, V):
+    dW = np.zeros((V, dx.shape[-1]), dtype=dx.dtype)
+    for t in range(ids.shape[0]):
+        for b in range(ids.shape[1]):
+            dW[ids[t, b]] += dx[t, b]
+    return dW
+
+
+def ce_with_logsumexp(logits, targets, mask):
+    n = np.count_nonzero(mask)
+    logp = logits - np.logaddexp.reduce(logits, axis=-1, keepdims=True)
+    loss = -sum(logp[t, b, targets[t, b]] for t, b in zip(*np.nonzero(mask))) / n
+    d = np.exp(logp)
+    d[np.arange(d.shape[0])[:, None], np.arange(d.shape[1]), targets] -= 1
+    d[~mask] = 0
+    return float(loss), d / n
+
+
+def ce_with_package_helpers(logits, targets, mask):
+    from rnn_course.losses import log_softmax, softmax  # both allowed by the exercise
+    onehot = np.eye(logits.shape[-1])[targets]
+    n = mask.sum()
+    loss = -((log_softmax(logits) * onehot).sum(-1) * mask).sum() / n
+    return loss, (softmax(logits) - onehot) * mask[..., None] / n
+
+
+def attention_big_negative(query, enc, mask):
+    H = query.shape[1]
+    scores = np.einsum("sbh,bh->bs", enc, query) / np.sqrt(H)          # np.sqrt: float64, fine here
+    scores = scores + np.where(mask.T, 0.0, -1e9)
+    w = np.exp(scores - scores.max(1, keepdims=True))
+    w /= w.sum(1, keepdims=True)
+    return (w.T[:, :, None] * enc).sum(axis=0), w
+
+
+def attention_mask_then_renormalise(query, enc, mask):
+    scores = (enc * query[None]).sum(-1).T / np.sqrt(query.shape[1])
+    w = np.exp(scores - scores.max(1, keepdims=True)) * mask.T
+    return np.einsum("bs,sbh->bh", w / w.sum(1, keepdims=True), enc), w / w.sum(1, keepdims=True)
+
+
+def attention_backward_loops(dcontext, query, enc, mask):
+    S, B, H = enc.shape
+    dq, denc = np.zeros_like(query), np.zeros_like(enc)
+    for b in range(B):
+        real = np.flatnonzero(mask[:, b])
+        K = enc[real, b]                                              # (n, H)
+        e = K @ query[b] / np.sqrt(H)
+        a = np.exp(e - e.max())
+        a /= a.sum()
+        da = K @ dcontext[b]
+        de = a * (da - a @ da)
+        dq[b] = de @ K / np.sqrt(H)
+        denc[real, b] = np.outer(a, dcontext[b]) + np.outer(de, query[b]) / np.sqrt(H)
+    return dq, denc
+
+
+@pytest.mark.parametrize("name,answer", [
+    ("09.embedding_forward", one_hot_lookup),
+    ("09.embedding_backward", one_hot_backward),
+    ("09.embedding_backward", loop_backward),
+    ("09.masked_cross_entropy", ce_with_logsumexp),
+    ("09.masked_cross_entropy", ce_with_package_helpers),
+    ("09.attention_forward", attention_big_negative),
+    ("09.attention_forward", attention_mask_then_renormalise),
+    ("09.attention_backward", attention_backward_loops),
+])
+def test_right_answers_written_another_way_pass(name, answer):
+    result = check(name, answer)
+    assert result.passed, result.message
+
+
+def test_the_embedding_checks_include_float32_and_a_float64_answer_to_it_is_named():
+    def backward_float64(dx, ids, V):
+        dW = np.zeros((V, dx.shape[-1]))
+        np.add.at(dW, ids.reshape(-1), dx.reshape(-1, dx.shape[-1]))
+        return dW
+
+    msg = check("09.embedding_backward", backward_float64).message
+    assert "dtype float64, expected float32" in msg
+    for make in (L._embedding_cases, L._embedding_backward_cases):
+        assert any(a.dtype == np.float32 for case in make() for a in case if isinstance(a, np.ndarray)
+                   and a.dtype.kind == "f")
+
+
+def test_the_references_keep_float32():
+    rng = np.random.default_rng(0)
+    mask = np.array([[True, True], [True, False], [False, False]])
+    q, enc = rng.normal(size=(2, 4)).astype(np.float32), rng.normal(size=(3, 2, 4)).astype(np.float32)
+    assert all(a.dtype == np.float32 for a in L.attention_forward(q, enc, mask))
+    assert all(a.dtype == np.float32 for a in L.attention_backward(q, q, enc, mask))
+    logits = rng.normal(size=(3, 2, 5)).astype(np.float32)
+    assert L.masked_cross_entropy(logits, np.zeros((3, 2), dtype=int), mask)[1].dtype == np.float32
+
+
+def test_an_unstable_softmax_is_told_its_result_is_not_finite():
+    def naive(logits, targets, mask):
+        p = np.exp(logits) / np.exp(logits).sum(-1, keepdims=True)
+        onehot = np.eye(logits.shape[-1])[targets]
+        n = mask.sum()
+        loss = -(np.log((p * onehot).sum(-1)) * mask).sum() / n
+        return loss, ((p - onehot) * mask[..., None] / n).astype(logits.dtype)
+
+    result = check("09.masked_cross_entropy", naive)
+    assert result.status == "wrong" and ("NaN" in result.message or "infinity" in result.message)
+
+
+def test_placeholders_are_not_attempted_and_a_crash_is_one_line():
+    def placeholder(query, enc, mask):
+        raise NotImplementedError
+
+    def crashes(query, enc, mask):
+        return query @ enc
+
+    assert check("09.attention_forward", placeholder).status == "not attempted"
+    msg = check("09.attention_forward", crashes).message
+    assert "raised" in msg and "\n" not in msg
+
+
+def test_the_reference_solutions_agree_with_the_package():
+    from rnn_course import attention, embedding
+    from rnn_course.losses import masked_softmax_cross_entropy
+    for W, ids in L._embedding_cases():
+        np.testing.assert_array_equal(L.embedding_forward(W, ids), embedding.forward(W, ids)[0])
+    for dx, ids, V in L._embedding_backward_cases():
+        _, cache = embedding.forward(np.zeros((V, dx.shape[-1])), ids)
+        np.testing.assert_allclose(L.embedding_backward(dx, ids, V), embedding.backward(dx, cache), rtol=1e-6)
+    for logits, targets, mask in L._ce_cases():
+        loss, d = L.masked_cross_entropy(logits, targets, mask)
+        loss_p, d_p = masked_softmax_cross_entropy(logits, targets, mask)
+        np.testing.assert_allclose(loss, loss_p, rtol=1e-5)
+        np.testing.assert_allclose(d, d_p, rtol=1e-5, atol=1e-7)
+    for q, enc, mask in L._attention_cases():
+        ctx, w = L.attention_forward(q, enc, mask)
+        ctx_p, w_p, _ = attention.forward(q[None], enc, enc, mask)
+        np.testing.assert_allclose(ctx, ctx_p[0], rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(w, w_p[0], rtol=1e-5, atol=1e-6)
