@@ -2,7 +2,7 @@
 
 For every query q_t (a decoder state) and the S states k_s = v_s it may look at (an encoder's),
 
-    score[t, s]  = q_t . k_s / sqrt(H)          (Vaswani et al.'s scale; Luong et al.'s "dot" has none)
+    score[t, s]  = q_t . k_s / sqrt(H)          (PyTorch's scaled default; Luong et al.'s "dot" has no scale)
     score[t, s]  = -inf where s is padding       (mask[s] False)
     weight[t, :] = softmax over s of score[t, :]  (each row sums to 1 over the real positions)
     context_t    = sum_s weight[t, s] v_s

@@ -12,8 +12,9 @@ h_t it predicts the next token:
     logits_t = W_y a_t + b_y
 
 This is Luong et al.'s global attention with their "general" score (a learned W_a, here also
-scaled), without their input feeding, so under teacher forcing all T decoder states exist before
-any attention is computed, and the attention of every step is one batched product.
+scaled). The context is not fed back into the decoder's next step, so under teacher forcing all T
+decoder states exist before any attention is computed, and the attention of every step is one
+batched product.
 
 Parameters live in one flat dict (keys ``src_embed``, ``tgt_embed``, ``enc_W_x``, ``enc_W_h``,
 ``enc_b``, the same with ``encb_`` for a bidirectional encoder's backward direction and with ``dec_``,

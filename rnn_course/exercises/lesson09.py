@@ -239,8 +239,9 @@ def _att_mask_after_softmax(query, enc, mask):
     return _finish(_softmax(_scores(query, enc), axis=1) * mask.T, enc)
 
 
-@known_mistake("the scale is missing: divide the scores by sqrt(H) before the softmax, as Vaswani et al. do "
-               "(Luong et al.'s unscaled dot score is the other choice; this exercise uses the scaled one).")
+@known_mistake("the scale is missing: divide the scores by sqrt(H) before the softmax, as PyTorch's "
+               "scaled_dot_product_attention does (Luong et al.'s unscaled dot score is the other choice; this "
+               "exercise uses the scaled one).")
 def _att_no_scale(query, enc, mask):
     return _finish(_softmax(np.where(mask.T, _scores(query, enc, scale=False), -np.inf), axis=1), enc)
 

@@ -92,16 +92,38 @@ def _rectangle(xy, width, height, colour):
 
 
 class BeamExplorer(ShowsOffline):
-    """A beam-width slider: each example's output under beam search of that width, its
-    log-probability, and whether it is right; greedy decoding (width 1) is the first row."""
+    """A beam-width slider: for each example, the output of greedy decoding (grey) and of beam search
+    of that width (blue), each drawn as its negative log-probability (shorter is more probable) and
+    marked right or wrong; a table below lists the outputs. Width 1 is greedy decoding."""
 
     def __init__(self, params: dict, pairs, source, target, *, max_width: int = 8):
         self.params, self.pairs, self.source, self.target = params, list(pairs), source, target
         self.greedy, self.greedy_out = seq2seq.translate(params, self.pairs, source, target, beam_width=1)
+        n = len(self.pairs)
+        self.live = LiveFigure(figsize=(8, 0.42 * n + 1.3), nrows=1, ncols=1)
+        ax = self.live.axes
+        y = np.arange(n)
+        ax.barh(y - 0.2, -self.greedy_out.scores, height=0.38, color=palette.NEUTRAL, label="greedy")
+        self.bars = ax.barh(y + 0.2, -self.greedy_out.scores, height=0.38, color=palette.STATES["c"],
+                            label="beam search")
+        for bar in self.bars:
+            self.live.animate(bar)
+        longest = float(np.max(-self.greedy_out.scores))
+        self.marks = [self.live.animate(ax.text(0, i + 0.2, "", va="center", fontsize=8)) for i in y]
+        for i, (g, (_, t)) in enumerate(zip(self.greedy, self.pairs)):
+            ax.text(-self.greedy_out.scores[i] + 0.02 * longest, i - 0.2, f"{g}: {'right' if g == t else 'wrong'}",
+                    va="center", fontsize=8, color=palette.NEUTRAL)
+        ax.set_yticks(y, [s for s, _ in self.pairs], fontsize=8)
+        ax.invert_yaxis()
+        ax.set_xlim(0, 1.6 * longest)
+        ax.set_xlabel("- log-probability of the output (shorter: the model finds it more likely)")
+        ax.legend(loc="lower right", fontsize=8)
+        self.title = self.live.animate(ax.set_title("beam width 8: 8 of 8 right (greedy: 8)", fontsize=10))
+        self.live.figure.tight_layout()
         self.slider = widgets.IntSlider(value=1, min=1, max=max_width, description="beam width")
         self.table = widgets.HTML()
         self.slider.observe(lambda change: self.update(), names="value")
-        self.widget = widgets.VBox([self.slider, self.table])
+        self.widget = widgets.VBox([self.slider, self.live.widget, self.table])
         self.update()
 
     def rows(self) -> list[dict]:
@@ -112,12 +134,19 @@ class BeamExplorer(ShowsOffline):
 
     def update(self) -> None:
         rows = self.rows()
+        longest = self.live.axes.get_xlim()[1] / 1.6
+        for bar, mark, r in zip(self.bars, self.marks, rows):
+            bar.set_width(-r["beam_logp"])
+            mark.set_x(-r["beam_logp"] + 0.02 * longest)
+            mark.set_text(f"{r['beam']}: {'right' if r['beam'] == r['target'] else 'wrong'}")
+        right = sum(r["beam"] == r["target"] for r in rows)
+        greedy_right = sum(r["greedy"] == r["target"] for r in rows)
+        self.title.set_text(f"beam width {self.slider.value}: {right} of {len(rows)} right "
+                            f"(greedy: {greedy_right})")
+        self.live.refresh()
         cells = "".join(
             f"<tr><td>{html.escape(r['source'])}</td><td>{r['target']}</td>"
-            f"<td>{r['greedy']} {'✓' if r['greedy'] == r['target'] else '✗'} ({r['greedy_logp']:.2f})</td>"
-            f"<td>{r['beam']} {'✓' if r['beam'] == r['target'] else '✗'} ({r['beam_logp']:.2f})</td></tr>"
+            f"<td>{r['greedy']} ({r['greedy_logp']:.2f})</td><td>{r['beam']} ({r['beam_logp']:.2f})</td></tr>"
             for r in rows)
-        right = sum(r["beam"] == r["target"] for r in rows)
-        self.table.value = (f"<p>beam width {self.slider.value}: {right} of {len(rows)} right</p>"
-                            "<table><tr><th>source</th><th>target</th><th>greedy (log-prob)</th>"
-                            f"<th>beam (log-prob)</th></tr>{cells}</table>")
+        self.table.value = ("<table><tr><th>source</th><th>target</th><th>greedy (log-prob)</th>"
+                            f"<th>beam width {self.slider.value} (log-prob)</th></tr>{cells}</table>")
