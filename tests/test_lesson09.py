@@ -3,18 +3,24 @@ written another way, and keeps float32; the shipped notebook's placeholders are 
 
 import numpy as np
 import pytest
+from learner_copies import typed
 
 from rnn_course.exercises import check
 from rnn_course.exercises import lesson09 as L
 
 MISTAKES = {
-    "09.embedding_forward": [L._embedding_columns, L._embedding_batch_first],
-    "09.embedding_backward": [L._embedding_assigned, L._embedding_averaged],
+    "09.embedding_forward": [L._embedding_columns, L._embedding_batch_first, L._embedding_pad_zeroed,
+                             L._embedding_shifted],
+    "09.embedding_backward": [L._embedding_assigned, L._embedding_averaged, L._embedding_pad_row_zeroed,
+                              L._embedding_sized_by_ids],
     "09.masked_cross_entropy": [L._ce_mask_ignored, L._ce_divided_by_all, L._ce_per_sequence, L._ce_gradient_unmasked,
-                                L._ce_no_onehot, L._ce_gradient_not_averaged],
+                                L._ce_no_onehot, L._ce_gradient_not_averaged, L._ce_softmax_time_axis,
+                                L._ce_softmax_batch_axis, L._ce_divided_by_T, L._ce_sign_flipped,
+                                L._ce_mean_per_sequence],
     "09.attention_forward": L.ATTENTION_MISTAKES,
     "09.attention_backward": [L._att_values_path_only, L._att_softmax_diagonal, L._att_backward_unscaled,
-                              L._att_backward_unmasked],
+                              L._att_backward_unmasked, L._att_backward_scale_H, L._att_jacobian_sign,
+                              L._att_scale_only_dquery],
 }
 SOLUTIONS = {"09.embedding_forward": L.embedding_forward, "09.embedding_backward": L.embedding_backward,
              "09.masked_cross_entropy": L.masked_cross_entropy, "09.attention_forward": L.attention_forward,
@@ -22,9 +28,62 @@ SOLUTIONS = {"09.embedding_forward": L.embedding_forward, "09.embedding_backward
 
 
 @pytest.mark.parametrize("name", list(SOLUTIONS))
-def test_the_reference_passes(name):
-    result = check(name, SOLUTIONS[name])
+def learners(name):
+    """The reference retyped as a learner's; attention_backward calls the learner's attention_forward."""
+    fn = typed(SOLUTIONS[name])
+    if "attention_forward" in fn.__globals__:
+        fn.__globals__["attention_forward"] = typed(L.attention_forward)
+    return fn
+
+
+@pytest.mark.parametrize("name", list(SOLUTIONS))
+def test_a_retyped_reference_passes(name):
+    result = check(name, learners(name))
     assert result.passed, result.message
+
+
+@pytest.mark.parametrize("name", list(SOLUTIONS))
+def test_the_reference_itself_is_not_the_learners(name):
+    result = check(name, SOLUTIONS[name])
+    assert result.status == "wrong" and "the course's own" in result.message
+
+
+def _package_answers():
+    from rnn_course import attention, embedding
+    from rnn_course.losses import masked_softmax_cross_entropy
+
+    def lookup(W, ids):
+        return embedding.forward(W, ids)[0]
+
+    def table_gradient(dx, ids, V):
+        _, cache = embedding.forward(np.zeros((V, dx.shape[-1]), dtype=dx.dtype), ids)
+        return embedding.backward(dx, cache)
+
+    def attend(query, enc, mask):
+        context, weights, _ = attention.forward(query[None], enc, enc, mask)
+        return context[0], weights[0]
+
+    def attend_backward(dcontext, query, enc, mask):
+        _, _, cache = attention.forward(query[None], enc, enc, mask)
+        dq, dk, dv = attention.backward(dcontext[None], cache)
+        return dq[0], dk + dv
+
+    return [("09.embedding_forward", lookup, "rnn_course.embedding.forward"),
+            ("09.embedding_backward", table_gradient, "rnn_course.embedding"),
+            ("09.masked_cross_entropy", masked_softmax_cross_entropy,
+             "rnn_course.losses.masked_softmax_cross_entropy"),
+            ("09.masked_cross_entropy", lambda z, y, m: masked_softmax_cross_entropy(z, y, m),
+             "rnn_course.losses.masked_softmax_cross_entropy"),
+            ("09.attention_forward", attend, "rnn_course.attention.forward"),
+            ("09.attention_backward", attend_backward, "rnn_course.attention")]
+
+
+@pytest.mark.parametrize("case", range(6))
+def test_the_course_package_passed_or_wrapped_is_rejected(case):
+    name, answer, qualname = _package_answers()[case]
+    result = check(name, answer)
+    assert result.status == "wrong", result.message
+    assert "the course's own" in result.message and qualname in result.message, result.message
 
 
 @pytest.mark.parametrize("name,mistake", [(n, m) for n, ms in MISTAKES.items() for m in ms],
@@ -36,9 +95,9 @@ def test_each_known_mistake_is_named(name, mistake):
 
 
 def test_the_gradient_checks_run_on_the_learners_function():
-    assert "Gradient check of your function: largest relative error" in check("09.embedding_backward",
-                                                                              L.embedding_backward).message
-    assert "below 1e-6: trust it" in check("09.attention_backward", L.attention_backward).message
+    assert "Gradient check of your function: largest relative error" in check(
+        "09.embedding_backward", learners("09.embedding_backward")).message
+    assert "below 1e-6: trust it" in check("09.attention_backward", learners("09.attention_backward")).message
 
 
 # ------------------------------------------------------------------ right answers written another way
@@ -145,6 +204,44 @@ def test_the_references_keep_float32():
     assert all(a.dtype == np.float32 for a in L.attention_backward(q, q, enc, mask))
     logits = rng.normal(size=(3, 2, 5)).astype(np.float32)
     assert L.masked_cross_entropy(logits, np.zeros((3, 2), dtype=int), mask)[1].dtype == np.float32
+
+
+def test_a_shift_without_log_softmax_is_told_about_the_underflowed_probability():
+    def shifted_then_log_p(logits, targets, mask):
+        z = logits - logits.max(-1, keepdims=True)
+        p = np.exp(z) / np.exp(z).sum(-1, keepdims=True)
+        onehot = np.eye(logits.shape[-1])[targets]
+        n = mask.sum()
+        return -(np.log((p * onehot).sum(-1)) * mask).sum() / n, (p - onehot) * mask[..., None] / n
+
+    result = check("09.masked_cross_entropy", shifted_then_log_p)
+    assert result.status == "wrong" and "underflowed" in result.message, result.message
+
+
+def test_the_loss_check_makes_a_naive_exp_overflow():
+    assert max(float(np.abs(z).max()) for z, _, _ in L._ce_cases()) > 710     # np.exp(710) is inf
+
+
+def test_a_mask_not_transposed_is_told_to_line_up():
+    def untransposed(query, enc, mask):
+        scores = np.einsum("bh,sbh->bs", query, enc) / np.sqrt(query.shape[1])
+        scores = np.where(mask, scores, -np.inf)
+        w = np.exp(scores - scores.max(1, keepdims=True))
+        w /= w.sum(1, keepdims=True)
+        return np.einsum("bs,sbh->bh", w, enc), w
+
+    result = check("09.attention_forward", untransposed)
+    assert result.status == "wrong" and "mask.T lines up" in result.message and "\n" not in result.message
+
+
+def test_the_table_gradient_check_has_a_case_whose_ids_stop_short_of_V():
+    assert any(int(ids.max()) < V - 1 for _, ids, V in L._embedding_backward_cases())
+
+
+def test_every_exercise_has_three_or_four_hints_from_start_to_nearly_the_line():
+    assert set(L.HINTS) == set(SOLUTIONS)
+    for name, steps in L.HINTS.items():
+        assert 3 <= len(steps) <= 4 and all(isinstance(s, str) and s for s in steps), name
 
 
 def test_an_unstable_softmax_is_told_its_result_is_not_finite():
