@@ -35,12 +35,12 @@ def _ordinal(day: int) -> str:
 
 #: The ways a date is written, each a function of a datetime.date.
 DATE_FORMATS = {
-    "the 3rd of March 2021": lambda d: f"the {_ordinal(d.day)} of {MONTHS[d.month - 1]} {d.year}",
-    "3/3/21": lambda d: f"{d.day}/{d.month}/{d.year % 100:02d}",
-    "March 3, 2021": lambda d: f"{MONTHS[d.month - 1]} {d.day}, {d.year}",
-    "3 Mar 2021": lambda d: f"{d.day} {MONTHS[d.month - 1][:3]} {d.year}",
-    "03.03.2021": lambda d: f"{d.day:02d}.{d.month:02d}.{d.year}",
-    "3rd march 21": lambda d: f"{_ordinal(d.day)} {MONTHS[d.month - 1].lower()} {d.year % 100:02d}",
+    "the Dth of Month YYYY": lambda d: f"the {_ordinal(d.day)} of {MONTHS[d.month - 1]} {d.year}",
+    "D/M/YY": lambda d: f"{d.day}/{d.month}/{d.year % 100:02d}",
+    "Month D, YYYY": lambda d: f"{MONTHS[d.month - 1]} {d.day}, {d.year}",
+    "D Mon YYYY": lambda d: f"{d.day} {MONTHS[d.month - 1][:3]} {d.year}",
+    "DD.MM.YYYY": lambda d: f"{d.day:02d}.{d.month:02d}.{d.year}",
+    "Dth month YY": lambda d: f"{_ordinal(d.day)} {MONTHS[d.month - 1].lower()} {d.year % 100:02d}",
 }
 
 

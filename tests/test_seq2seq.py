@@ -257,10 +257,10 @@ def test_dates_are_seeded_and_right():
         assert 1950 <= d.year <= 2049
         assert any(f(d) == written for f in seq_tasks.DATE_FORMATS.values())
         seq_tasks.DATE_SOURCE.encode(written)
-    assert seq_tasks.DATE_FORMATS["the 3rd of March 2021"](datetime.date(2021, 3, 3)) == "the 3rd of March 2021"
-    assert seq_tasks.DATE_FORMATS["3/3/21"](datetime.date(2021, 4, 3)) == "3/4/21"         # day first
-    assert seq_tasks.DATE_FORMATS["March 3, 2021"](datetime.date(2021, 3, 11)) == "March 11, 2021"
-    assert seq_tasks.DATE_FORMATS["3rd march 21"](datetime.date(1999, 3, 22)) == "22nd march 99"
+    assert seq_tasks.DATE_FORMATS["the Dth of Month YYYY"](datetime.date(2021, 3, 3)) == "the 3rd of March 2021"
+    assert seq_tasks.DATE_FORMATS["D/M/YY"](datetime.date(2021, 4, 3)) == "3/4/21"         # day first
+    assert seq_tasks.DATE_FORMATS["Month D, YYYY"](datetime.date(2021, 3, 11)) == "March 11, 2021"
+    assert seq_tasks.DATE_FORMATS["Dth month YY"](datetime.date(1999, 3, 22)) == "22nd march 99"
     with pytest.raises(ValueError, match="unknown date format"):
         seq_tasks.dates(1, 0, formats=["3-3-2021"])
 

@@ -216,9 +216,9 @@ def _ce_divided_by_all(logits, targets, mask):
     return (nll * mask).sum() / mask.size, grad * (mask / mask.size)[..., None]
 
 
-@known_mistake("you divided by the batch size B, the convention of CS231n's temporal softmax loss (a sum over "
-               "time, a mean over sequences). This lesson's loss, like PyTorch's cross_entropy with "
-               "ignore_index, is a mean over the real tokens: divide by mask.sum().")
+@known_mistake("you divided by the batch size B (a sum over time, a mean over sequences). This lesson's loss, "
+               "like PyTorch's cross_entropy with ignore_index, is a mean over the real tokens: divide by "
+               "mask.sum().")
 def _ce_per_sequence(logits, targets, mask):
     nll, grad = _ce_parts(logits, targets, mask)
     B = mask.shape[1]

@@ -96,6 +96,9 @@ class BeamExplorer(ShowsOffline):
     of that width (blue), each drawn as its negative log-probability (shorter is more probable) and
     marked right or wrong; a table below lists the outputs. Width 1 is greedy decoding."""
 
+    offline_text = ("[A live figure with a beam-width slider: run the notebook to use it. The cell below prints "
+                    "its table at widths 1 and 3.]")
+
     def __init__(self, params: dict, pairs, source, target, *, max_width: int = 8):
         self.params, self.pairs, self.source, self.target = params, list(pairs), source, target
         self.greedy, self.greedy_out = seq2seq.translate(params, self.pairs, source, target, beam_width=1)
