@@ -286,3 +286,37 @@ def test_the_reference_solutions_agree_with_the_package():
         ctx_p, w_p, _ = attention.forward(q[None], enc, enc, mask)
         np.testing.assert_allclose(ctx, ctx_p[0], rtol=1e-5, atol=1e-6)
         np.testing.assert_allclose(w, w_p[0], rtol=1e-5, atol=1e-6)
+
+
+def _lesson_cells():
+    import json
+    from pathlib import Path
+    path = Path(__file__).resolve().parents[1] / "notebooks" / "09_seq2seq_attention.ipynb"
+    return [(c["cell_type"], "".join(c["source"])) for c in json.loads(path.read_text())["cells"]]
+
+
+def test_the_lesson_carries_no_solutions_and_points_to_each_exercises_hints():
+    cells = _lesson_cells()
+    assert not any("<details>" in text for _, text in cells)
+    for name in SOLUTIONS:
+        stuck = (f'*Stuck?* `hint("{name}")` gives one hint at a time ({len(L.HINTS[name])} in all, the first names '
+                 f'where to start, the last is nearly the line); `show_solution("{name}")` prints the reference '
+                 "solution. Both are noted in your progress (`rnn-course progress`).")
+        assert sum(kind == "markdown" and text == stuck for kind, text in cells) == 1, name
+    assert not any(kind == "code" and "hint(" in text for kind, text in cells)
+
+
+def test_the_course_loss_is_not_imported_before_the_learner_writes_it():
+    cells = _lesson_cells()
+    checked = next(i for i, (_, text) in enumerate(cells) if 'check("09.masked_cross_entropy"' in text)
+    assert not any("masked_softmax_cross_entropy" in text for kind, text in cells[:checked] if kind == "code")
+
+
+def test_the_beam_explorer_says_offline_where_its_table_is_printed():
+    from rnn_course import seq2seq, seq_tasks
+    from rnn_course.widgets import live
+    from rnn_course.widgets.attention_explorer import BeamExplorer
+    params = seq2seq.init_params(len(seq_tasks.REVERSAL), len(seq_tasks.REVERSAL), hidden_size=8, seed=0)
+    beams = BeamExplorer(params, seq_tasks.reversal(2, 0), seq_tasks.REVERSAL, seq_tasks.REVERSAL, max_width=3)
+    text = beams._repr_mimebundle_()["text/plain"]
+    assert text != live.OFFLINE_TEXT and "prints its table" in text
