@@ -320,3 +320,19 @@ def test_the_beam_explorer_says_offline_where_its_table_is_printed():
     beams = BeamExplorer(params, seq_tasks.reversal(2, 0), seq_tasks.REVERSAL, seq_tasks.REVERSAL, max_width=3)
     text = beams._repr_mimebundle_()["text/plain"]
     assert text != live.OFFLINE_TEXT and "prints its table" in text
+
+
+def test_a_write_with_equals_and_a_table_sized_by_its_largest_id_are_named_as_typed():
+    def assigned(dx, ids, V):
+        dW = np.zeros((V, dx.shape[-1]), dtype=dx.dtype)
+        dW[ids] = dx
+        return dW
+
+    def sized_by_ids(dx, ids, V):
+        dW = np.zeros((ids.max() + 1, dx.shape[-1]))              # float64 too: the size is named first
+        np.add.at(dW, ids, dx)
+        return dW
+
+    assert check("09.embedding_backward", assigned).message == L._embedding_assigned.explanation
+    assert "dW[ids] = dx and dW[ids] += dx" in L._embedding_assigned.explanation
+    assert check("09.embedding_backward", sized_by_ids).message == L._embedding_sized_by_ids.explanation

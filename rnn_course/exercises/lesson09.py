@@ -154,9 +154,9 @@ def _embedding_sized_by_ids(dx, ids, V):
 def _embedding_backward_cases():
     rng = np.random.default_rng(91)
     out = []
-    for T, B, V, E, dtype, top in ((5, 3, 4, 6, np.float64, 4), (3, 7, 6, 2, np.float64, 6),
-                                   (4, 2, 3, 5, np.float32, 3), (3, 4, 9, 4, np.float64, 5)):
-        # V small: ids repeat; the last case reads only ids below 5 of its 9, so dW's size must come from V
+    for T, B, V, E, dtype, top in ((5, 3, 4, 6, np.float64, 4), (3, 4, 9, 4, np.float64, 5),
+                                   (3, 7, 6, 2, np.float64, 6), (4, 2, 3, 5, np.float32, 3)):
+        # V small: ids repeat; the second case reads only ids below 5 of its 9, so dW's size must come from V
         out.append((rng.normal(size=(T, B, E)).astype(dtype), rng.integers(0, top, (T, B)), V))
     return out
 
@@ -313,9 +313,10 @@ compare_exercise(
     praise="a mean over the real tokens only, and a gradient that is zero on the padding: what PyTorch's "
            "cross_entropy with ignore_index computes.",
     hint="Shapes: logits (T, B, V), targets (T, B) ids, mask (T, B) booleans; return (loss, dlogits (T, B, V)). "
-         "A loss of infinity comes from the log of a probability that underflowed to 0 (the check has logits of "
-         "about 1000), or from an exp that overflowed: compute log-probabilities directly, "
-         "shifted - log(sum(exp(shifted))) with shifted = logits minus each row's maximum, never log(p).",
+         "A loss of NaN or infinity comes from the log of a probability that underflowed to 0 (log 0 = -inf, and "
+         "-inf times a mask of 0 is NaN; the check has logits of about 1000), or from an exp that overflowed: "
+         "compute log-probabilities directly, shifted - log(sum(exp(shifted))) with shifted = logits minus each "
+         "row's maximum, never log(p).",
     allow=SOFTMAX_HELPERS,
 )
 
