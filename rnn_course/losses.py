@@ -61,3 +61,56 @@ def softmax_cross_entropy(logits, targets, mask=None):
     np.put_along_axis(dlogits, targets[..., None], np.take_along_axis(dlogits, targets[..., None], -1) - 1, -1)
     dlogits *= (w / n)[..., None]
     return loss, dlogits
+
+
+def masked_softmax_cross_entropy(logits, targets, mask):
+    """Cross-entropy over the real tokens of a padded batch: the mean of -log softmax(logits)[target]
+    over the positions where ``mask`` is True.
+
+    logits (T, B, V); targets (T, B) integer ids (any value at a masked position: padding);
+    mask (T, B) booleans, True for a real token. With N = mask.sum() real tokens,
+
+        loss = -(1/N) sum_{t,b: mask} log softmax(logits[t, b])[targets[t, b]]
+        dlogits[t, b] = (softmax(logits[t, b]) - onehot(targets[t, b])) / N   where mask, else 0.
+
+    This is PyTorch's ``cross_entropy(logits.reshape(-1, V), targets.reshape(-1), ignore_index=PAD)``
+    with the padded targets set to PAD. A batch with no real token at all (N = 0) has nothing to
+    score: loss 0 and dlogits all zero (PyTorch returns nan there, from 0/0). The softmax is
+    shifted by its maximum, so logits of +-500 stay finite; float32 in gives float32 out (the loss
+    a numpy float32, else a float64, which is a Python float). Returns ``(loss, dlogits)``.
+    """
+    dtype = float_dtype(logits)
+    logits = as_float(logits, dtype, "logits")
+    if logits.ndim != 3:
+        raise ValueError(f"logits should have shape (T, B, V), time first, but they have shape {logits.shape}.")
+    T, B, V = logits.shape
+    targets, mask = np.asarray(targets), np.asarray(mask)
+    if targets.shape != (T, B):
+        raise ValueError(f"targets should have shape (T, B) = {(T, B)}, the logits' shape without the class "
+                         f"axis, but they have shape {targets.shape}.")
+    if mask.shape != (T, B):
+        raise ValueError(f"mask should have shape (T, B) = {(T, B)}, like the targets, but it has shape "
+                         f"{mask.shape}.")
+    if not np.issubdtype(targets.dtype, np.integer):
+        raise ValueError(f"targets should be integer token ids; got dtype {targets.dtype}.")
+    if mask.dtype != np.bool_:
+        if not np.isin(mask, (0, 1)).all():
+            raise ValueError(f"mask should hold booleans (True for a real token); got dtype {mask.dtype} with "
+                             "values other than 0 and 1.")
+        mask = mask.astype(bool)
+    real = targets[mask]
+    if real.size and (real.min() < 0 or real.max() >= V):
+        raise ValueError(f"targets at real (unmasked) positions should lie in [0, {V}) for {V} classes; got "
+                         f"values from {real.min()} to {real.max()}.")
+    n = int(mask.sum())
+    dlogits = np.zeros_like(logits)
+    if n == 0:
+        return dtype.type(0.0), dlogits
+    safe = np.where(mask, targets, 0)[..., None]                # padding ids may be anything, e.g. -100
+    logp = log_softmax(logits)
+    picked = np.take_along_axis(logp, safe, axis=-1)[..., 0]    # (T, B)
+    loss = -picked[mask].sum(dtype=dtype) / dtype.type(n)
+    probs = np.exp(logp)
+    np.put_along_axis(probs, safe, np.take_along_axis(probs, safe, axis=-1) - 1, axis=-1)
+    dlogits[mask] = probs[mask] / dtype.type(n)
+    return dtype.type(loss), dlogits

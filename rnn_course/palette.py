@@ -58,11 +58,12 @@ MODELS = {
     "LSTM": INDIGO,
     "GRU": OLIVE,
     "minGRU": WINE,
+    "LSTM + attention": VERMILLION,     # lesson 9's encoder-decoder with attention beside the plain LSTM one
     "baseline": GREY,
 }
 
 #: Line styles that go with the models, so a greyscale print still tells them apart.
-LINESTYLE = {"RNN": "-", "LSTM": "-", "GRU": "-.", "minGRU": ":", "baseline": "--"}
+LINESTYLE = {"RNN": "-", "LSTM": "-", "GRU": "-.", "minGRU": ":", "LSTM + attention": "-", "baseline": "--"}
 
 #: The RNN's three weight matrices in the unrolled diagram of lesson 2 and the text beside it.
 WEIGHTS = {"W_xh": BLUE, "W_hh": VERMILLION, "W_hy": BLUISH_GREEN}

@@ -97,11 +97,12 @@ OFFLINE_TEXT = "[A live figure with sliders: run the notebook to use it. The sta
 
 class ShowsOffline:
     """Mixin for explorers that keep their ipywidgets layout in ``self.widget``: the explorer
-    displays as that widget, and a saved notebook keeps :data:`OFFLINE_TEXT` as its text form,
+    displays as that widget, and a saved notebook keeps :data:`OFFLINE_TEXT` (or the explorer's own
+    ``offline_text``, where no static figure beside it shows the same) as its text form,
     which is what GitHub or a printout shows where no kernel runs (instead of a long
     ``VBox(children=...)`` repr)."""
 
     def _repr_mimebundle_(self, **kwargs):
         data = self.widget._repr_mimebundle_(**kwargs)
-        data["text/plain"] = OFFLINE_TEXT
+        data["text/plain"] = getattr(self, "offline_text", OFFLINE_TEXT)
         return data
