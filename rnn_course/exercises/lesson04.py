@@ -610,3 +610,10 @@ for _puzzle in PUZZLES.values():
     exercise(_puzzle.name, _puzzle.title, solution=_puzzle.solution,
              solution_text=_solution_text(_puzzle))(_puzzle_checker(_puzzle))
 
+
+
+# ---------------------------------------------------------------------------------------------
+# The step's Jacobian (issue 22): its own module, registered with this lesson's exercises
+# ---------------------------------------------------------------------------------------------
+
+from .lesson04_jacobian import lstm_step_jacobian  # noqa: E402,F401
