@@ -14,7 +14,7 @@ from rnn_course import lstm, palette
 from rnn_course import puzzles as P
 from rnn_course.activations import sigmoid
 from rnn_course.diagrams.lstm_cell import draw_lstm_cell
-from rnn_course.exercises import check, learner_or_reference, solution_markdown
+from rnn_course.exercises import check, help_markdown, learner_or_reference, solution_markdown
 from rnn_course.exercises import lesson04 as L
 from rnn_course.gradcheck import gradcheck, numerical_gradient, relative_error
 from rnn_course.widgets import gate_explorer as gx
@@ -382,10 +382,10 @@ def test_notebook_solution_cells_match_the_registry():
     for name in ("04.lstm_step", "04.lstm_forward", "04.lstm_step_backward", "04.lstm_backward",
                  "04.puzzle_remember_first",
                  "04.puzzle_read_on_request", "04.puzzle_forget_on_request"):
-        assert solution_markdown(name) in sources, name
+        assert help_markdown(name) in sources, name
         check_cell = f'check("{name}",'
         index = next(k for k, s in enumerate(sources) if s.startswith(check_cell))
-        assert sources[index + 1] == solution_markdown(name)
+        assert sources[index + 1] == help_markdown(name)
 
 
 def test_preset_overview_figure_draws_each_preset_on_its_input():

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from rnn_course import experiments, model, tasks
-from rnn_course.exercises import check, solution_markdown
+from rnn_course.exercises import check, help_markdown
 from rnn_course.exercises.lesson05 import forecast, softmax_with_temperature
 
 NOTEBOOK = Path(__file__).resolve().parents[1] / "notebooks" / "05_rnn_vs_lstm.ipynb"
@@ -312,7 +312,7 @@ def test_notebook_ships_the_exercises_unattempted_with_their_solutions(name, fun
     assert sources[i + 1].strip() == f'check("{name}", {function})'
     assert "Not attempted yet" in "".join(o.get("text", "") + str(o.get("data", {}))
                                           for o in cells[i + 1]["outputs"])
-    assert sources[i + 2] == solution_markdown(name)
+    assert sources[i + 2] == help_markdown(name)
 
 
 def test_notebook_training_cells_are_marked_and_print_nothing_else():

@@ -9,7 +9,8 @@ In a notebook::
 """
 
 from .core import CheckResult, Mistake, all_exercises, check, learner_or_reference, solution, solution_markdown
-from .help import help_summary, hint, show_solution
+from .help import help_markdown, help_summary, hint, show_solution
 
-__all__ = ["CheckResult", "Mistake", "all_exercises", "check", "help_summary", "hint", "learner_or_reference",
+__all__ = ["CheckResult", "Mistake", "all_exercises", "check", "help_markdown", "help_summary", "hint",
+           "learner_or_reference",
            "show_solution", "solution", "solution_markdown"]

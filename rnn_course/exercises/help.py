@@ -322,3 +322,11 @@ def show_solution(name: str) -> None:
     source = core.solution(name)
     record_solutions_seen([name])
     print(f"The reference solution of {name} ({core.get(name).title}):\n\n{source}")
+
+
+def help_markdown(name: str) -> str:
+    """The cell that stands under an exercise's check in the lessons, where a solution block used to be."""
+    n = len(hints_for(name))
+    return (f"*Stuck?* `hint(\"{name}\")` gives one hint at a time ({n} in all, the first names where to start, "
+            f"the last is nearly the line); `show_solution(\"{name}\")` prints the reference solution. "
+            "Both are noted in your progress (`rnn-course progress`).")
