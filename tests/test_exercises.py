@@ -53,12 +53,12 @@ def test_each_exercise_is_checked_in_a_notebook_with_help_on_request(name):
 
 
 def test_no_notebook_carries_a_reference_solution():
-    for path, kind, src in _notebook_cells():
+    for path, _kind, src in _notebook_cells():
         assert "Show a solution" not in src, path.name
     for name, ex in EXERCISES.items():
         if callable(ex.solution) and ex.solution_text is None:
             body = ex.source()
-            for path, kind, src in _notebook_cells():
+            for path, _kind, src in _notebook_cells():
                 assert body not in src, f"{path.name} shows the reference solution of {name}"
 
 
