@@ -1,0 +1,152 @@
+"""Several seeds of one model trained at once: every array gets a leading seed axis S.
+
+Lesson 5 compares a tanh RNN and an LSTM over several seeds. Training each seed in its own Python loop
+costs S times the loop's overhead; stacking the S models on a leading axis costs it once, since every
+step's matrix product becomes one batched product (``np.matmul`` over the seed axis). Each seed keeps its
+own initial weights (``model.init_params(cell, ..., seed=s)``), its own batches (drawn from
+``default_rng(s)``, as :func:`rnn_course.experiments.train_adding` draws them) and its own Adam moments
+(Adam is element-wise, so one Adam over the stacked arrays is S independent ones). The result equals S
+separate runs up to the rounding of the products.
+
+Only what the adding problem needs: a one-layer RNN or LSTM, a linear read-out of the last step, the
+mean squared error. Shapes: x (S, T, B, D), states (S, B, H), weights (S, rows, cols).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from . import model, tasks
+from .activations import sigmoid
+from .optim import Adam
+
+
+def stack_params(cell: str, input_size: int, hidden_size: int, seeds) -> dict:
+    """``model.init_params`` of every seed, stacked on a leading axis."""
+    each = [model.init_params(cell, input_size, hidden_size, 1, seed=s) for s in seeds]
+    return {k: np.stack([p[k] for p in each]) for k in each[0]}
+
+
+def unstack(params: dict, index: int) -> dict:
+    """The parameters of seed number ``index``, as :mod:`rnn_course.model` takes them."""
+    return {k: v[index] for k, v in params.items()}
+
+
+def _rows(W, v):
+    """v @ W.T for every seed: v (S, B, n), W (S, m, n) -> (S, B, m)."""
+    return np.matmul(v, W.transpose(0, 2, 1))
+
+
+def loss_and_grads(params: dict, x, y):
+    """Per-seed MSE of the last step's read-out and its gradients: x (S, T, B, D), y (S, B, 1)."""
+    lstm_cell = "W_h" in params
+    S, T, B, _ = x.shape
+    H = params["W_hy"].shape[2]
+    h = np.zeros((S, B, H))
+    c = np.zeros((S, B, H))
+    hs, cs, gates = [h], [c], []
+    W_in, W_rec = (params["W_x"], params["W_h"]) if lstm_cell else (params["W_xh"], params["W_hh"])
+    bias = params["b"] if lstm_cell else params["b_h"]
+    a_x = np.matmul(x.reshape(S, T * B, -1), W_in.transpose(0, 2, 1)).reshape(S, T, B, -1) + bias[:, None, None]
+    for t in range(T):
+        a = a_x[:, t] + _rows(W_rec, h)
+        if lstm_cell:
+            i, f, o = sigmoid(a[..., :H]), sigmoid(a[..., H:2 * H]), sigmoid(a[..., 3 * H:])
+            g = np.tanh(a[..., 2 * H:3 * H])
+            c = f * c + i * g
+            h = o * np.tanh(c)
+            gates.append((i, f, g, o))
+            cs.append(c)
+        else:
+            h = np.tanh(a)
+        hs.append(h)
+    pred = _rows(params["W_hy"], h) + params["b_y"][:, None]         # (S, B, 1)
+    diff = pred - y
+    losses = np.mean(diff * diff, axis=(1, 2))                        # (S,)
+    dpred = (2.0 / (B * diff.shape[2])) * diff
+    grads = {"W_hy": np.matmul(dpred.transpose(0, 2, 1), h), "b_y": dpred.sum(axis=1)}
+    dh = np.matmul(dpred, params["W_hy"])                             # (S, B, H)
+    dc = np.zeros_like(dh)
+    da = np.empty((S, T, B, W_rec.shape[1]))
+    for t in range(T - 1, -1, -1):
+        if lstm_cell:
+            i, f, g, o = gates[t]
+            tanh_c = np.tanh(cs[t + 1])
+            dc = dc + dh * o * (1 - tanh_c**2)
+            da[:, t] = np.concatenate([dc * g * i * (1 - i), dc * cs[t] * f * (1 - f), dc * i * (1 - g**2),
+                                       dh * tanh_c * o * (1 - o)], axis=-1)
+            dc = dc * f
+        else:
+            da[:, t] = dh * (1 - hs[t + 1] ** 2)
+        dh = np.matmul(da[:, t], W_rec)
+    h_prev = np.stack(hs[:-1], axis=1)                                # (S, T, B, H)
+    flat_da = da.reshape(S, T * B, -1).transpose(0, 2, 1)
+    d_in = np.matmul(flat_da, x.reshape(S, T * B, -1))
+    d_rec = np.matmul(flat_da, h_prev.reshape(S, T * B, H))
+    d_bias = da.sum(axis=(1, 2))
+    if lstm_cell:
+        grads.update({"W_x": d_in, "W_h": d_rec, "b": d_bias})
+    else:
+        grads.update({"W_xh": d_in, "W_hh": d_rec, "b_h": d_bias})
+    return losses, grads
+
+
+@dataclass
+class SeedRuns:
+    """S seeds of one model trained on the adding problem, and their held-out scores."""
+
+    cell: str
+    hidden_size: int
+    seeds: tuple
+    params: dict              # stacked, leading axis = seed
+    losses: np.ndarray        # (steps, S) training loss
+    test_mse: np.ndarray      # (S,)
+    within: np.ndarray        # (S,) fraction of test sequences with |error| < tolerance
+
+    @property
+    def n_params(self) -> int:
+        """Parameters of one seed's model, read-out included."""
+        return int(sum(v[0].size for v in self.params.values()))
+
+
+def train_adding_seeds(cell: str, T: int, seeds, *, hidden_size: int = 32, steps: int = 600, batch_size: int = 32,
+                       lr: float = 1e-2, x_test=None, y_test=None, tolerance: float = 0.04) -> SeedRuns:
+    """Train one ``cell`` model per seed on the adding problem of length T, all at once; score each on
+    ``x_test (T, N, 2)``, ``y_test (N, 1)`` (by default :func:`experiments.adding_test_set`)."""
+    from . import experiments
+
+    seeds = tuple(seeds)
+    params = stack_params(cell, 2, hidden_size, seeds)
+    rngs = [np.random.default_rng(s) for s in seeds]
+    opt = Adam(lr=lr)
+    history = np.empty((steps, len(seeds)))
+    for step in range(steps):
+        batches = [tasks.adding_problem(T, batch_size, rng) for rng in rngs]
+        x = np.stack([b[0] for b in batches])
+        y = np.stack([b[1] for b in batches])
+        history[step], grads = loss_and_grads(params, x, y)
+        params = opt.step(params, grads)
+    if x_test is None:
+        x_test, y_test = experiments.adding_test_set(T)
+    mse, within = [], []
+    for k in range(len(seeds)):
+        scores = experiments.evaluate_adding(unstack(params, k), x_test, y_test, tolerance=tolerance)
+        mse.append(scores["mse"])
+        within.append(scores["within"])
+    return SeedRuns(cell, hidden_size, seeds, params, history, np.array(mse), np.array(within))
+
+
+def seed_table(runs, *, solved_within: float = 0.5) -> str:
+    """One line per model: size, parameters, each seed's fraction of test answers within 0.04, their mean,
+    and how many seeds answer at least ``solved_within`` of the test sequences within 0.04."""
+    seeds = runs[0].seeds
+    head = (f"{'model':<22}{'params':>7}  " + "".join(f"{'seed ' + str(s):>8}" for s in seeds)
+            + f"{'mean':>8}  {'seeds >= ' + format(solved_within, '.0%'):>12}")
+    lines = [head]
+    for r in runs:
+        name = f"{r.cell.upper()}, H = {r.hidden_size}"
+        lines.append(f"{name:<22}{r.n_params:>7}  " + "".join(f"{w:>8.0%}" for w in r.within)
+                     + f"{r.within.mean():>8.0%}  {int(np.sum(r.within >= solved_within)):>7} of {len(seeds)}")
+    return "\n".join(lines)
