@@ -111,6 +111,30 @@ class SeedRuns:
         return int(sum(v[0].size for v in self.params.values()))
 
 
+def train_seeds(cell: str, input_size: int, hidden_size: int, seeds, make_batch, *, steps: int, lr: float = 1e-2,
+                snapshots=()) -> tuple:
+    """Train one ``cell`` model per seed, stacked: ``make_batch(rng) -> (x (T, B, D), y (B, 1))`` draws each
+    seed's batch from that seed's own generator, as :func:`rnn_course.train.train` does.
+
+    Returns ``(params, losses, kept)``: the stacked parameters, the training losses (steps, S), and
+    ``{step: stacked parameters}`` after each step count in ``snapshots``.
+    """
+    params = stack_params(cell, input_size, hidden_size, seeds)
+    rngs = [np.random.default_rng(s) for s in seeds]
+    opt = Adam(lr=lr)
+    history = np.empty((steps, len(rngs)))
+    kept = {}
+    for step in range(steps):
+        batches = [make_batch(rng) for rng in rngs]
+        x = np.stack([b[0] for b in batches])
+        y = np.stack([b[1] for b in batches])
+        history[step], grads = loss_and_grads(params, x, y)
+        params = opt.step(params, grads)
+        if step + 1 in snapshots:
+            kept[step + 1] = dict(params)
+    return params, history, kept
+
+
 def train_adding_seeds(cell: str, T: int, seeds, *, hidden_size: int = 32, steps: int = 600, batch_size: int = 32,
                        lr: float = 1e-2, x_test=None, y_test=None, tolerance: float = 0.04) -> SeedRuns:
     """Train one ``cell`` model per seed on the adding problem of length T, all at once; score each on
@@ -118,16 +142,8 @@ def train_adding_seeds(cell: str, T: int, seeds, *, hidden_size: int = 32, steps
     from . import experiments
 
     seeds = tuple(seeds)
-    params = stack_params(cell, 2, hidden_size, seeds)
-    rngs = [np.random.default_rng(s) for s in seeds]
-    opt = Adam(lr=lr)
-    history = np.empty((steps, len(seeds)))
-    for step in range(steps):
-        batches = [tasks.adding_problem(T, batch_size, rng) for rng in rngs]
-        x = np.stack([b[0] for b in batches])
-        y = np.stack([b[1] for b in batches])
-        history[step], grads = loss_and_grads(params, x, y)
-        params = opt.step(params, grads)
+    params, history, _ = train_seeds(cell, 2, hidden_size, seeds,
+                                     lambda rng: tasks.adding_problem(T, batch_size, rng), steps=steps, lr=lr)
     if x_test is None:
         x_test, y_test = experiments.adding_test_set(T)
     mse, within = [], []
@@ -136,6 +152,32 @@ def train_adding_seeds(cell: str, T: int, seeds, *, hidden_size: int = 32, steps
         mse.append(scores["mse"])
         within.append(scores["within"])
     return SeedRuns(cell, hidden_size, seeds, params, history, np.array(mse), np.array(within))
+
+
+@dataclass
+class SeedResult:
+    """One seed's share of a stacked run, shaped like :class:`rnn_course.train.TrainResult` where lessons read it."""
+
+    params: dict
+    losses: np.ndarray
+    snapshots: dict
+
+
+def train_forecasters(cell: str, series, window: int, seeds, *, hidden_size: int = 16, steps: int = 400,
+                      batch_size: int = 32, lr: float = 1e-2, snapshots=()) -> dict:
+    """:func:`rnn_course.experiments.train_forecaster` for every seed at once: ``{seed: SeedResult}``."""
+    x_all, y_all = tasks.forecast_windows(series, window, 1)
+    n = x_all.shape[1]
+
+    def make_batch(rng):
+        idx = rng.integers(0, n, batch_size)
+        return x_all[:, idx], y_all[idx]
+
+    seeds = tuple(seeds)
+    params, history, kept = train_seeds(cell, 1, hidden_size, seeds, make_batch, steps=steps, lr=lr,
+                                        snapshots=snapshots)
+    return {s: SeedResult(unstack(params, k), history[:, k], {b: unstack(p, k) for b, p in kept.items()})
+            for k, s in enumerate(seeds)}
 
 
 def seed_table(runs, *, solved_within: float = 0.5) -> str:

@@ -32,3 +32,17 @@ def test_the_table_counts_parameters_and_seeds():
     table = ensemble.seed_table(runs)
     assert "RNN, H = 65" in table and "LSTM, H = 32" in table and table.count(" of 2") == 2
     assert all(0.0 <= w <= 1.0 for r in runs for w in r.within)
+
+
+def test_stacked_forecasters_equal_separate_ones():
+    from rnn_course import tasks
+
+    series = tasks.noisy_sines(120, np.random.default_rng(1))
+    stacked = ensemble.train_forecasters("lstm", series, 8, (0, 1), hidden_size=4, steps=12, snapshots=(6, 12))
+    for seed in (0, 1):
+        alone = experiments.train_forecaster("lstm", series, 8, hidden_size=4, steps=12, snapshots=(6, 12),
+                                             seed=seed, progress=False)
+        for b in (6, 12):
+            for key, value in alone.snapshots[b].items():
+                np.testing.assert_allclose(stacked[seed].snapshots[b][key], value, rtol=1e-10, atol=1e-12)
+        np.testing.assert_allclose(stacked[seed].losses, alone.losses, rtol=1e-10)
