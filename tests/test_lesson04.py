@@ -954,11 +954,17 @@ def test_no_answer_stands_before_its_exercise():
     before_forward = [s for s, c in cells[:forward_at] if c["cell_type"] == "code"]
     before_backward = [s for s, c in cells[:backward_at] if c["cell_type"] == "code"]
     assert not any("for t in range(T)" in s and "lstm_step(" in s for s in before_forward)
+    step_at = next(k for k, s in enumerate(sources) if s.startswith("def lstm_step_concat("))
+    assert not any(s.startswith("def lstm_step(") for s, c in cells[:forward_at] if c["cell_type"] == "code"), \
+        "the course's step stands before the forward exercises"
+    assert step_at < forward_at
     assert not any("reversed(range(" in s for s in before_backward), "a backward loop through time before exercise 4"
     assert not any("def lstm_bptt" in s for s in sources)
     # the worked examples use sizes other than the checks'
     sizes_of_worked_step = (2, 3, 5)
-    assert sizes_of_worked_step not in L.STEP_SIZES and "B, D, H = 2, 3, 5" in "\n".join(before_forward)
+    before_step_backward = [s for s, c in cells[:next(k for k, s in enumerate(sources)
+                                                       if s.startswith("def lstm_step_backward("))]]
+    assert sizes_of_worked_step not in L.STEP_SIZES and "B, D, H = 2, 3, 5" in "\n".join(before_step_backward)
     assert (7, 2, 3, 4) not in L.SEQUENCE_SIZES and "T, B, D, H = 7, 2, 3, 4" in "\n".join(sources)
 
 
