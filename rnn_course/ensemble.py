@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import model, tasks
-from .activations import sigmoid
+from .activations import sigmoid_via_tanh as sigmoid  # as rnn_course.lstm computes it
 from .optim import Adam
 
 
@@ -36,24 +36,33 @@ def unstack(params: dict, index: int) -> dict:
 
 def _rows(W, v):
     """v @ W.T for every seed: v (S, B, n), W (S, m, n) -> (S, B, m)."""
-    return np.matmul(v, W.transpose(0, 2, 1))
+    return np.matmul(v, np.ascontiguousarray(W.transpose(0, 2, 1)))
 
 
 def loss_and_grads(params: dict, x, y):
-    """Per-seed MSE of the last step's read-out and its gradients: x (S, T, B, D), y (S, B, 1)."""
+    """Per-seed MSE of the last step's read-out and its gradients: x (S, T, B, D), y (S, B, 1).
+
+    Every product inside the time loops is a batched product of contiguous arrays, which NumPy hands
+    to BLAS seed by seed; the input projections and the weight gradients are one product each.
+    """
     lstm_cell = "W_h" in params
     S, T, B, _ = x.shape
     H = params["W_hy"].shape[2]
-    h = np.zeros((S, B, H))
-    c = np.zeros((S, B, H))
-    hs, cs, gates = [h], [c], []
     W_in, W_rec = (params["W_x"], params["W_h"]) if lstm_cell else (params["W_xh"], params["W_hh"])
     bias = params["b"] if lstm_cell else params["b_h"]
-    a_x = np.matmul(x.reshape(S, T * B, -1), W_in.transpose(0, 2, 1)).reshape(S, T, B, -1) + bias[:, None, None]
+    W_rec_T = np.ascontiguousarray(W_rec.transpose(0, 2, 1))         # (S, H, rows)
+    xs = np.ascontiguousarray(x.transpose(1, 0, 2, 3))                 # (T, S, B, D): xs[t] contiguous
+    a_x = np.matmul(xs.reshape(T, S, B, -1), np.ascontiguousarray(W_in.transpose(0, 2, 1))[None]) + bias[None, :, None]
+    h = np.zeros((S, B, H))
+    c = np.zeros((S, B, H))
+    hs = np.empty((T + 1, S, B, H))
+    hs[0] = h
+    cs, gates = [c], []
     for t in range(T):
-        a = a_x[:, t] + _rows(W_rec, h)
+        a = a_x[t] + np.matmul(h, W_rec_T)
         if lstm_cell:
-            i, f, o = sigmoid(a[..., :H]), sigmoid(a[..., H:2 * H]), sigmoid(a[..., 3 * H:])
+            s = sigmoid(a)                                            # one call for the three gates
+            i, f, o = s[..., :H], s[..., H:2 * H], s[..., 3 * H:]
             g = np.tanh(a[..., 2 * H:3 * H])
             c = f * c + i * g
             h = o * np.tanh(c)
@@ -61,7 +70,7 @@ def loss_and_grads(params: dict, x, y):
             cs.append(c)
         else:
             h = np.tanh(a)
-        hs.append(h)
+        hs[t + 1] = h
     pred = _rows(params["W_hy"], h) + params["b_y"][:, None]         # (S, B, 1)
     diff = pred - y
     losses = np.mean(diff * diff, axis=(1, 2))                        # (S,)
@@ -69,23 +78,24 @@ def loss_and_grads(params: dict, x, y):
     grads = {"W_hy": np.matmul(dpred.transpose(0, 2, 1), h), "b_y": dpred.sum(axis=1)}
     dh = np.matmul(dpred, params["W_hy"])                             # (S, B, H)
     dc = np.zeros_like(dh)
-    da = np.empty((S, T, B, W_rec.shape[1]))
+    da = np.empty((T, S, B, W_rec.shape[1]))
     for t in range(T - 1, -1, -1):
         if lstm_cell:
             i, f, g, o = gates[t]
             tanh_c = np.tanh(cs[t + 1])
             dc = dc + dh * o * (1 - tanh_c**2)
-            da[:, t] = np.concatenate([dc * g * i * (1 - i), dc * cs[t] * f * (1 - f), dc * i * (1 - g**2),
-                                       dh * tanh_c * o * (1 - o)], axis=-1)
+            da[t, ..., :H] = dc * g * i * (1 - i)
+            da[t, ..., H:2 * H] = dc * cs[t] * f * (1 - f)
+            da[t, ..., 2 * H:3 * H] = dc * i * (1 - g**2)
+            da[t, ..., 3 * H:] = dh * tanh_c * o * (1 - o)
             dc = dc * f
         else:
-            da[:, t] = dh * (1 - hs[t + 1] ** 2)
-        dh = np.matmul(da[:, t], W_rec)
-    h_prev = np.stack(hs[:-1], axis=1)                                # (S, T, B, H)
-    flat_da = da.reshape(S, T * B, -1).transpose(0, 2, 1)
-    d_in = np.matmul(flat_da, x.reshape(S, T * B, -1))
-    d_rec = np.matmul(flat_da, h_prev.reshape(S, T * B, H))
-    d_bias = da.sum(axis=(1, 2))
+            da[t] = dh * (1 - hs[t + 1] ** 2)
+        dh = np.matmul(da[t], W_rec)
+    flat_da = np.ascontiguousarray(da.transpose(1, 3, 0, 2)).reshape(S, -1, T * B)      # (S, rows, T*B)
+    d_in = np.matmul(flat_da, np.ascontiguousarray(xs.transpose(1, 0, 2, 3)).reshape(S, T * B, -1))
+    d_rec = np.matmul(flat_da, np.ascontiguousarray(hs[:-1].transpose(1, 0, 2, 3)).reshape(S, T * B, H))
+    d_bias = da.sum(axis=(0, 2))
     if lstm_cell:
         grads.update({"W_x": d_in, "W_h": d_rec, "b": d_bias})
     else:
