@@ -196,6 +196,12 @@ def cmd_progress(args) -> int:
 
 def cmd_solutions(args) -> int:
     print(ws.solutions_listing(args.lesson, markdown=args.markdown), end="")
+    if not args.markdown:   # a learner reading them in a workspace: recorded, as show_solution records
+        from rnn_course.exercises import core
+        from rnn_course.exercises import help as learner_help
+
+        number = ws.lesson_prefix(args.lesson) + "." if args.lesson is not None else ""
+        learner_help.record_solutions_seen([n for n in core.all_exercises() if n.startswith(number)])
     return 0
 
 

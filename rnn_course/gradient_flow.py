@@ -108,10 +108,10 @@ def step_jacobian(W_hh, h_t, activation: str = "tanh") -> np.ndarray:
 
 
 def jacobian_products(W_hh, h, activation: str = "tanh") -> np.ndarray:
-    """Every dh_{T-1} / dh_t for one sequence of states h (T, H) -> (T, H, H).
+    """Every dh_T / dh_t for one sequence of states h (T, H) -> (T, H, H), h[t-1] holding h_t.
 
-    Index t holds the product of the step Jacobians of steps t+1 .. T-1 (0-based), so
-    index T-1 is the identity and index 0 spans the longest lag, T - 1 steps.
+    Index t - 1 holds the product of the step Jacobians of steps t+1 .. T (steps counted from 1, as
+    everywhere in the course), so index T-1 is the identity and index 0 spans the longest lag, T - 1 steps.
     """
     h = np.asarray(h, dtype=np.float64)
     if h.ndim != 2:
@@ -149,8 +149,8 @@ def guaranteed_to_vanish(W_hh, activation: str = "tanh") -> bool:
 class GradientFlow:
     """Per-lag gradient sizes from one backward pass.
 
-    ``norms[lag]``: mean over the batch of ||dL/dh_{T-1-lag}||, with ||dL/dh_{T-1}|| = 1.
-    ``per_unit[lag, i]``: mean over the batch of |dL/dh_{T-1-lag}[i]|, (T, H).
+    ``norms[lag]``: mean over the batch of ||dL/dh_{T-lag}||, with ||dL/dh_T|| = 1 (steps counted from 1).
+    ``per_unit[lag, i]``: mean over the batch of |dL/dh_{T-lag}[i]|, (T, H).
     ``saturation[lag]``: mean over units and batch of 1 - act'(a) at that step, 0 for a
     unit in its linear range, 1 for a saturated (tanh) or switched-off (ReLU) one.
     """
@@ -178,9 +178,9 @@ def _mean_norm_by_lag(grads) -> np.ndarray:
 def gradient_flow(params: dict, x, activation: str = "tanh", *, seed: int = 0) -> GradientFlow:
     """Backpropagate a unit-norm loss gradient from the last state and measure it at every step.
 
-    params: RNN parameters (``W_xh, W_hh, b_h``); x (T, B, D). The loss gradient dL/dh_{T-1}
+    params: RNN parameters (``W_xh, W_hh, b_h``); x (T, B, D). The loss gradient dL/dh_T
     is a random unit vector per sequence and zero elsewhere, so what reaches h_t is exactly
-    (dh_{T-1}/dh_t)^T applied to it: :func:`rnn.backward` with ``return_dh_steps=True``.
+    (dh_T/dh_t)^T applied to it: :func:`rnn.backward` with ``return_dh_steps=True``.
     """
     h, cache = rnn.forward(params, x, activation=activation)
     T, B, H = h.shape
@@ -320,7 +320,7 @@ class LSTMGradientRoutes:
 
     Index = lag (steps back from the last one). ``total``: mean over the batch of
     ||dL/dc_t||, every route included; ``cell_path``: the same for the part that went only
-    along c (dL/dc_{T-1} times the product of the forget gates in between, never through h or
+    along c (dL/dc_T times the product of the forget gates in between, never through h or
     a gate); ``forget_product``: the mean over batch and units of that product. Norms are
     relative to the last step's, where both are the same.
     """
@@ -338,11 +338,11 @@ class LSTMGradientRoutes:
 
 
 def lstm_gradient_routes(params: dict, x) -> LSTMGradientRoutes:
-    """Put the loss on the last output, h_{T-1}, and split the gradient that reaches each c_t.
+    """Put the loss on the last output, h_T (the array's h[T-1]), and split the gradient that reaches each c_t.
 
     params: LSTM parameters (``W_x, W_h, b``); x (T, B, D). The total comes from
     :func:`lstm.backward` with ``return_dc_steps=True``; the cell path is the last step's
-    dL/dc_{T-1} carried back by the forget gates alone, prod_{k=t+1}^{T-1} f_k.
+    dL/dc_T carried back by the forget gates alone, prod_{k=t+1}^{T} f_k.
     """
     h, _, cache = lstm.forward(params, x)
     T, B, _ = h.shape

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from rnn_course.exercises import core
+from rnn_course.exercises import core, help_markdown
 
 NOTEBOOKS = sorted((Path(__file__).resolve().parent.parent / "notebooks").glob("*.ipynb"))
 EXERCISES = core.all_exercises()
@@ -61,24 +61,25 @@ def test_placeholder_is_not_attempted_rather_than_a_crash(name):
 
 
 @pytest.mark.parametrize("name", sorted(EXERCISES))
-def test_each_exercise_is_checked_and_its_solution_revealed_in_a_notebook(name):
+def test_each_exercise_is_checked_in_a_notebook_with_help_on_request(name):
     cells = list(_notebook_cells())
     call = re.compile(rf"check\(\s*[\"']{re.escape(name)}[\"']")
     checks = [src for _, kind, src in cells if kind == "code" and call.search(src)]
     assert checks, f"no notebook calls check({name!r}, ...)"
-    block = core.solution_markdown(name)
-    pointer = f'`show_solution("{name}")` prints the reference solution'     # lessons without solution blocks
-    assert any(kind == "markdown" and (src.strip() == block or pointer in src) for _, kind, src in cells), (
-        f"no notebook has the collapsed solution of {name!r} as registered (paste solution_markdown({name!r})), "
-        "nor points to show_solution for it"
+    block = help_markdown(name)
+    assert any(kind == "markdown" and src.strip() == block for _, kind, src in cells), (
+        f"no notebook offers hints and the solution of {name!r}; paste help_markdown({name!r})"
     )
 
 
-def test_every_collapsed_solution_in_the_notebooks_is_a_registered_one():
-    registered = {core.solution_markdown(n) for n in EXERCISES}
-    for path, kind, src in _notebook_cells():
-        if kind == "markdown" and src.lstrip().startswith("<details><summary>Show a solution"):
-            assert src.strip() in registered, f"{path.name}: a solution block that no longer matches the registry"
+def test_no_notebook_carries_a_reference_solution():
+    for path, _kind, src in _notebook_cells():
+        assert "Show a solution" not in src, path.name
+    for name, ex in EXERCISES.items():
+        if callable(ex.solution) and ex.solution_text is None:
+            body = ex.source()
+            for path, _kind, src in _notebook_cells():
+                assert body not in src, f"{path.name} shows the reference solution of {name}"
 
 
 def test_unknown_exercise_is_a_clear_error():

@@ -16,7 +16,7 @@ from learner_copies import typed  # noqa: E402
 
 from rnn_course import activations, mlp, palette  # noqa: E402
 from rnn_course.diagrams.network import draw_network, layer_positions  # noqa: E402
-from rnn_course.exercises import check, solution_markdown  # noqa: E402
+from rnn_course.exercises import check, help_markdown  # noqa: E402
 from rnn_course.exercises import lesson01 as L  # noqa: E402
 from rnn_course.gradcheck import gradcheck  # noqa: E402
 from rnn_course.widgets import live, neuron  # noqa: E402
@@ -329,7 +329,7 @@ def test_xor_solution_outputs_exactly_xor():
     np.testing.assert_allclose(L.xor_network_outputs(L.xor_params()), [0, 1, 1, 0])
 
 
-def test_notebook_ships_exercises_unattempted_with_their_solutions():
+def test_notebook_ships_exercises_unattempted_with_help_on_request():
     cells = json.loads(NOTEBOOK.read_text())["cells"]
     sources = ["".join(c["source"]) for c in cells]
     for name in ("01.stable_sigmoid", "01.dense_forward", "01.xor_by_hand", "01.dense_backward"):
@@ -338,7 +338,7 @@ def test_notebook_ships_exercises_unattempted_with_their_solutions():
         assert cells[at]["cell_type"] == "code"
         output = "".join("".join(o.get("data", {}).get("text/plain", "")) for o in cells[at]["outputs"])
         assert "Not attempted yet" in output
-        assert cells[at + 1]["cell_type"] == "markdown" and sources[at + 1].strip() == solution_markdown(name)
+        assert cells[at + 1]["cell_type"] == "markdown" and sources[at + 1].strip() == help_markdown(name)
 
 
 # --- widgets ----------------------------------------------------------------------------

@@ -14,7 +14,7 @@ from learner_copies import typed
 from rnn_course import losses, rnn
 from rnn_course.activations import sigmoid
 from rnn_course.diagrams.unrolled import draw_unrolled
-from rnn_course.exercises import check, solution_markdown
+from rnn_course.exercises import check, help_markdown
 from rnn_course.exercises import lesson02 as L
 from rnn_course.widgets import rnn_unit
 
@@ -480,7 +480,7 @@ def test_notebook_ships_exercises_unattempted_with_their_solutions():
         assert sources[i - 1].startswith(f"def {func}(")
         assert sources[i - 1].rstrip().endswith("raise NotImplementedError")
         assert nb.cells[i + 1].cell_type == "markdown"
-        assert sources[i + 1] == solution_markdown(name)
+        assert sources[i + 1] == help_markdown(name)
         outputs = nb.cells[i].outputs
         assert outputs and "Not attempted yet" in outputs[0]["data"]["text/plain"]
 

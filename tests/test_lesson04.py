@@ -15,7 +15,7 @@ from rnn_course import lstm, palette
 from rnn_course import puzzles as P
 from rnn_course.activations import sigmoid
 from rnn_course.diagrams.lstm_cell import draw_lstm_cell
-from rnn_course.exercises import check, learner_or_reference, solution_markdown
+from rnn_course.exercises import check, help_markdown, learner_or_reference, solution_markdown
 from rnn_course.exercises import lesson04 as L
 from rnn_course.gradcheck import gradcheck, numerical_gradient, relative_error
 from rnn_course.widgets import gate_explorer as gx
@@ -391,10 +391,10 @@ def test_notebook_solution_cells_match_the_registry():
     for name in ("04.lstm_step", "04.lstm_forward", "04.lstm_step_backward", "04.lstm_backward",
                  "04.puzzle_remember_first",
                  "04.puzzle_read_on_request", "04.puzzle_forget_on_request"):
-        assert solution_markdown(name) in sources, name
+        assert help_markdown(name) in sources, name
         check_cell = f'check("{name}",'
         index = next(k for k, s in enumerate(sources) if s.startswith(check_cell))
-        assert sources[index + 1] == solution_markdown(name)
+        assert sources[index + 1] == help_markdown(name)
 
 
 def test_preset_overview_figure_draws_each_preset_on_its_input():
@@ -970,11 +970,17 @@ def test_no_answer_stands_before_its_exercise():
     before_forward = [s for s, c in cells[:forward_at] if c["cell_type"] == "code"]
     before_backward = [s for s, c in cells[:backward_at] if c["cell_type"] == "code"]
     assert not any("for t in range(T)" in s and "lstm_step(" in s for s in before_forward)
+    step_at = next(k for k, s in enumerate(sources) if s.startswith("def lstm_step_concat("))
+    assert not any(s.startswith("def lstm_step(") for s, c in cells[:forward_at] if c["cell_type"] == "code"), \
+        "the course's step stands before the forward exercises"
+    assert step_at < forward_at
     assert not any("reversed(range(" in s for s in before_backward), "a backward loop through time before exercise 4"
     assert not any("def lstm_bptt" in s for s in sources)
     # the worked examples use sizes other than the checks'
     sizes_of_worked_step = (2, 3, 5)
-    assert sizes_of_worked_step not in L.STEP_SIZES and "B, D, H = 2, 3, 5" in "\n".join(before_forward)
+    before_step_backward = [s for s, c in cells[:next(k for k, s in enumerate(sources)
+                                                       if s.startswith("def lstm_step_backward("))]]
+    assert sizes_of_worked_step not in L.STEP_SIZES and "B, D, H = 2, 3, 5" in "\n".join(before_step_backward)
     assert (7, 2, 3, 4) not in L.SEQUENCE_SIZES and "T, B, D, H = 7, 2, 3, 4" in "\n".join(sources)
 
 

@@ -9,7 +9,7 @@ import pytest
 from learner_copies import typed
 
 from rnn_course import experiments, model, tasks
-from rnn_course.exercises import check, solution_markdown
+from rnn_course.exercises import check, help_markdown
 from rnn_course.exercises.lesson05 import forecast, softmax_with_temperature
 
 NOTEBOOK = Path(__file__).resolve().parents[1] / "notebooks" / "05_rnn_vs_lstm.ipynb"
@@ -313,7 +313,7 @@ def test_notebook_ships_the_exercises_unattempted_with_their_solutions(name, fun
     assert sources[i + 1].strip() == f'check("{name}", {function})'
     assert "Not attempted yet" in "".join(o.get("text", "") + str(o.get("data", {}))
                                           for o in cells[i + 1]["outputs"])
-    assert sources[i + 2] == solution_markdown(name)
+    assert sources[i + 2] == help_markdown(name)
 
 
 def test_notebook_training_cells_are_marked_and_print_nothing_else():
@@ -325,7 +325,12 @@ def test_notebook_training_cells_are_marked_and_print_nothing_else():
             trained += 1
             assert source.startswith("# NBVAL_IGNORE_OUTPUT"), source
             assert "print(" not in source
-    assert trained == 3          # the adding problem, the forecasters, the language model
+    assert trained == 1          # the language model
+    # the adding problem's and the forecasters' seeds train together, stacked, without a progress bar
+    assert sum("ensemble.train_forecasters(" in "".join(c["source"]) for c in cells) == 1
+    adding = [c for c in cells if "ensemble.train_adding_seeds(" in "".join(c["source"])]
+    assert len(adding) == 1 and not "".join(adding[0]["source"]).startswith("# NBVAL_IGNORE_OUTPUT")
+    assert "LSTM, H = 32" in "".join("".join(o.get("text", "")) for o in adding[0]["outputs"])
 
 
 def test_rollout_runs_many_series_at_once():

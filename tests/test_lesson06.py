@@ -10,7 +10,7 @@ import pytest
 from learner_copies import typed
 
 from rnn_course import interop
-from rnn_course.exercises import check, solution_markdown
+from rnn_course.exercises import check, help_markdown
 from rnn_course.exercises.lesson06 import PUZZLE_H, puzzle_weights, tf1_to_course
 
 NOTEBOOK = Path(__file__).resolve().parents[1] / "notebooks" / "06_notation_and_frameworks.ipynb"
@@ -144,7 +144,7 @@ def test_the_notebook_ships_the_exercise_unattempted_with_its_solution_block(nam
     cells = json.loads(NOTEBOOK.read_text(encoding="utf-8"))["cells"]
     source = ["".join(c["source"]) for c in cells]
     at = next(k for k, s in enumerate(source) if cells[k]["cell_type"] == "code" and f'check("{name}"' in s)
-    assert cells[at + 1]["cell_type"] == "markdown" and source[at + 1] == solution_markdown(name)
+    assert cells[at + 1]["cell_type"] == "markdown" and source[at + 1] == help_markdown(name)
     printed = "".join("".join(o.get("text", "")) + "".join(o.get("data", {}).get("text/plain", ""))
                       for o in cells[at].get("outputs", []))
     assert "Not attempted yet" in printed

@@ -22,6 +22,7 @@ Three steps; a problem in any of them fails the build with a message saying what
 from __future__ import annotations
 
 import html
+import json
 import re
 import shutil
 import sys
@@ -53,7 +54,13 @@ class BookError(Exception):
 # ---------------------------------------------------------------------------------------------- 1. prepare
 
 def lesson_notebooks(notebooks: Path = REPO / "notebooks") -> list[Path]:
-    return sorted(notebooks.glob(LESSON_GLOB))
+    """The lessons in reading order: by number, an appendix (a title cell starting "# Appendix") last."""
+    return sorted(notebooks.glob(LESSON_GLOB), key=lambda path: (_is_appendix(path), path.name))
+
+
+def _is_appendix(path: Path) -> bool:
+    cells = json.loads(path.read_text(encoding="utf-8")).get("cells", [])
+    return bool(cells) and "".join(cells[0].get("source", "")).lstrip().startswith("# Appendix")
 
 
 def _paragraphs(markdown: str) -> list[str]:

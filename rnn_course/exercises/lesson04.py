@@ -115,7 +115,7 @@ def lstm_backward(dh, x, h0, c0, W_x, W_h, b):
     dh_next, dc_next = np.zeros_like(h0), np.zeros_like(c0)
     for t in reversed(range(len(x))):
         i, f, g, o = gates[t]
-        tanh_c = np.tanh(cs[t + 1])                 # cs[t + 1] is c_t, cs[t] is c_{t-1}, hs[t] is h_{t-1}
+        tanh_c = np.tanh(cs[t + 1])                 # index t is step t + 1: cs[t + 1] its c, cs[t], hs[t] before it
         dh_t = dh[t] + dh_next                      # the loss at step t, and step t + 1 through its gates
         dc = dc_next + dh_t * o * (1 - tanh_c**2)   # step t + 1 along the cell, and h_t = o tanh(c_t)
         da = np.concatenate([dc * g * i * (1 - i), dc * cs[t] * f * (1 - f),
@@ -979,3 +979,10 @@ for _puzzle in PUZZLES.values():
              solution_text=_solution_text(_puzzle),
              allow=("rnn_course.widgets.gate_explorer.GateExplorer.values",))(_puzzle_checker(_puzzle))
 
+
+
+# ---------------------------------------------------------------------------------------------
+# The step's Jacobian (issue 22): its own module, registered with this lesson's exercises
+# ---------------------------------------------------------------------------------------------
+
+from .lesson04_jacobian import lstm_step_jacobian  # noqa: E402,F401

@@ -168,3 +168,10 @@ compare_exercise(
            "PyTorch's nn.GRU step.",
     hint="Shapes: x_t (B, D), h_prev (B, H), W_x (3H, D), W_h (3H, H), b_x and b_h (3H,); return h_t (B, H).",
 )
+
+
+# ---------------------------------------------------------------------------------------------
+# The backward exercises (issue 22): their own module, registered with this lesson's exercise
+# ---------------------------------------------------------------------------------------------
+
+from .lesson07_backward import gru_backward, gru_step_backward, reverse_layer, truncated_bptt  # noqa: E402,F401

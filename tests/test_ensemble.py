@@ -1,0 +1,48 @@
+"""Seeds trained together (rnn_course.ensemble): each stacked seed is the run it would be alone."""
+
+import numpy as np
+import pytest
+
+from rnn_course import ensemble, experiments, gradcheck
+
+
+@pytest.mark.parametrize("cell", ["rnn", "lstm"])
+def test_stacked_seeds_equal_separate_runs(cell):
+    stacked = ensemble.train_adding_seeds(cell, 6, (0, 3), hidden_size=5, steps=15)
+    for k, seed in enumerate((0, 3)):
+        alone = experiments.train_adding(cell, 6, hidden_size=5, steps=15, seed=seed, progress=False)
+        for key, value in alone.params.items():
+            np.testing.assert_allclose(stacked.params[key][k], value, rtol=1e-10, atol=1e-12)
+        np.testing.assert_allclose(stacked.losses[:, k], alone.losses, rtol=1e-10)
+
+
+@pytest.mark.parametrize("cell", ["rnn", "lstm"])
+def test_the_stacked_gradients_pass_a_gradient_check(cell):
+    params = ensemble.stack_params(cell, 2, 3, (0, 1))
+    rng = np.random.default_rng(0)
+    x, y = rng.uniform(size=(2, 4, 3, 2)), rng.uniform(size=(2, 3, 1))
+    _, grads = ensemble.loss_and_grads(params, x, y)
+    errors = gradcheck.gradcheck(lambda p: float(ensemble.loss_and_grads(p, x, y)[0].sum()), params, grads)
+    assert max(errors.values()) < 1e-7, errors
+
+
+def test_the_table_counts_parameters_and_seeds():
+    runs = [ensemble.train_adding_seeds(c, 4, (0, 1), hidden_size=h, steps=2) for c, h in (("rnn", 65), ("lstm", 32))]
+    assert runs[0].n_params == 65 * 67 + 65 + 66 and runs[1].n_params == 4 * 32 * 34 + 4 * 32 + 33
+    table = ensemble.seed_table(runs)
+    assert "RNN, H = 65" in table and "LSTM, H = 32" in table and table.count(" of 2") == 2
+    assert all(0.0 <= w <= 1.0 for r in runs for w in r.within)
+
+
+def test_stacked_forecasters_equal_separate_ones():
+    from rnn_course import tasks
+
+    series = tasks.noisy_sines(120, np.random.default_rng(1))
+    stacked = ensemble.train_forecasters("lstm", series, 8, (0, 1), hidden_size=4, steps=12, snapshots=(6, 12))
+    for seed in (0, 1):
+        alone = experiments.train_forecaster("lstm", series, 8, hidden_size=4, steps=12, snapshots=(6, 12),
+                                             seed=seed, progress=False)
+        for b in (6, 12):
+            for key, value in alone.snapshots[b].items():
+                np.testing.assert_allclose(stacked[seed].snapshots[b][key], value, rtol=1e-10, atol=1e-12)
+        np.testing.assert_allclose(stacked[seed].losses, alone.losses, rtol=1e-10)
