@@ -378,7 +378,10 @@ def test_a_right_answer_written_another_way_passes(name, answer):
 def test_every_array_exercise_of_lessons_1_to_7_has_right_answers_here():
     arrays = {n for n, ex in core.all_exercises().items()
               if n[:2] in {"01", "02", "03", "04", "05", "06", "07"} and callable(ex.solution)
-              and n not in {"01.xor_by_hand", "03.predict_vanishing"} and "puzzle" not in n}
+              and n not in {"01.xor_by_hand", "03.predict_vanishing"} and "puzzle" not in n
+              # issue 22's new exercises keep their right answers in their own test files
+              and n not in {"04.lstm_step_jacobian", "07.gru_step_backward", "07.gru_backward", "07.truncated_bptt",
+                            "07.reverse_layer"}}
     assert arrays <= set(RIGHT_ANSWERS)
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from learner_copies import retyped_namespace
 
 from rnn_course.exercises import core, help_markdown
 
@@ -35,7 +36,7 @@ def typed_by_learner(name, folder):
     module = sys.modules[ex.solution.__module__]
     path = folder / f"learner_{name.replace('.', '_')}.py"
     path.write_text(ex.source() + "\n")
-    namespace = dict(vars(module))
+    namespace = retyped_namespace(module)
     exec(compile(path.read_text(), str(path), "exec"), namespace)
     return namespace[ex.solution.__name__]
 
