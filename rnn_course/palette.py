@@ -109,5 +109,5 @@ def colour(name: str) -> str:
     raise ValueError(f"the palette has no colour for {name!r}; it knows: {known}.")
 
 
-__all__ = ["CLASSES", "CTC", "CURVE", "DIVERGING_CMAP", "GATES", "GRU_GATES", "LINESTYLE", "MODELS", "NEUTRAL", "QUANTITY",
-           "SEQUENTIAL_CMAP", "SIGN", "STATES", "WEIGHTS", "colour", "shades"]
+__all__ = ["CLASSES", "CTC", "CURVE", "DIVERGING_CMAP", "GATES", "GRU_GATES", "LINESTYLE", "MODELS", "NEUTRAL",
+           "QUANTITY", "SEQUENTIAL_CMAP", "SIGN", "STATES", "WEIGHTS", "colour", "shades"]

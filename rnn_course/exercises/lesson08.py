@@ -372,24 +372,23 @@ def beam_search(log_probs, beam_width, blank=0):
     # log_probs (T, K) -> the most probable labelling the beam finds (a list of labels)
     beam = {(): (0.0, -np.inf)}         # prefix -> (log p of alignments ending in a blank, ... in its last label)
     for lp in log_probs:
-        grown = {}
-
-        def add(prefix, in_blank=-np.inf, in_label=-np.inf):
-            b, n = grown.get(prefix, (-np.inf, -np.inf))
-            grown[prefix] = (np.logaddexp(b, in_blank), np.logaddexp(n, in_label))
-
+        moves = []                      # (prefix after this step, log p added ending in a blank, ... in a label)
         for prefix, (p_blank, p_label) in beam.items():
             p_total = np.logaddexp(p_blank, p_label)
-            add(prefix, in_blank=p_total + lp[blank])                     # a blank: the prefix stays
+            moves.append((prefix, p_total + lp[blank], -np.inf))              # a blank: the prefix stays
             if prefix:
-                add(prefix, in_label=p_label + lp[prefix[-1]])            # its last label again: stays
+                moves.append((prefix, -np.inf, p_label + lp[prefix[-1]]))     # its last label again: stays
             for k in range(len(lp)):
                 if k == blank:
                     continue
                 if prefix and k == prefix[-1]:
-                    add(prefix + (k,), in_label=p_blank + lp[k])          # a repeat only after a blank
+                    moves.append((prefix + (k,), -np.inf, p_blank + lp[k]))   # a repeat only after a blank
                 else:
-                    add(prefix + (k,), in_label=p_total + lp[k])
+                    moves.append((prefix + (k,), -np.inf, p_total + lp[k]))
+        grown = {}
+        for prefix, in_blank, in_label in moves:                              # the same prefix twice: add
+            b, n = grown.get(prefix, (-np.inf, -np.inf))
+            grown[prefix] = (np.logaddexp(b, in_blank), np.logaddexp(n, in_label))
         best = sorted(grown, key=lambda p: np.logaddexp(*grown[p]), reverse=True)[:beam_width]
         beam = {p: grown[p] for p in best}
     return list(max(beam, key=lambda p: np.logaddexp(*beam[p])))
@@ -399,21 +398,20 @@ def _prefix_search(log_probs, beam_width, blank, *, merge=np.logaddexp, repeat_n
     """Prefix beam search with one named change."""
     beam = {(): (0.0, -np.inf)}
     for lp in log_probs:
-        grown = {}
-
-        def add(prefix, in_blank=-np.inf, in_label=-np.inf):
-            b, n = grown.get(prefix, (-np.inf, -np.inf))
-            grown[prefix] = (merge(b, in_blank), merge(n, in_label))
-
+        moves = []
         for prefix, (p_blank, p_label) in beam.items():
             p_total = merge(p_blank, p_label)
-            add(prefix, in_blank=p_total + lp[blank])
+            moves.append((prefix, p_total + lp[blank], -np.inf))
             if prefix and keep_repeat:
-                add(prefix, in_label=p_label + lp[prefix[-1]])
+                moves.append((prefix, -np.inf, p_label + lp[prefix[-1]]))
             for k in range(len(lp)):
                 if k != blank:
-                    same = prefix and k == prefix[-1]
-                    add(prefix + (k,), in_label=(p_blank if same and repeat_needs_blank else p_total) + lp[k])
+                    only_blank = prefix and k == prefix[-1] and repeat_needs_blank
+                    moves.append((prefix + (k,), -np.inf, (p_blank if only_blank else p_total) + lp[k]))
+        grown = {}
+        for prefix, in_blank, in_label in moves:
+            b, n = grown.get(prefix, (-np.inf, -np.inf))
+            grown[prefix] = (merge(b, in_blank), merge(n, in_label))
         best = sorted(grown, key=lambda p: merge(*grown[p]), reverse=True)[:beam_width]
         beam = {p: grown[p] for p in best}
     return list(max(beam, key=lambda p: merge(*beam[p])))
