@@ -98,10 +98,10 @@ def _check_lengths(input_lengths, T: int, B: int) -> np.ndarray:
     if input_lengths is None:
         return np.full(B, T, dtype=np.int64)
     lengths = np.asarray(input_lengths)
-    if lengths.shape != (B,) or lengths.dtype.kind not in "iu" and not (
-            lengths.dtype.kind == "f" and np.all(lengths == np.round(lengths))):
+    whole = lengths.dtype.kind in "iu" or (lengths.dtype.kind == "f" and np.all(lengths == np.round(lengths)))
+    if lengths.shape != (B,) or not whole:
         raise ValueError(f"input_lengths should hold B = {B} whole numbers, one per sequence; "
-                         f"got shape {lengths.shape}.")
+                         f"got {lengths.tolist() if lengths.ndim <= 1 else f'shape {lengths.shape}'}.")
     lengths = lengths.astype(np.int64)
     if np.any(lengths < 0) or np.any(lengths > T):
         raise ValueError(f"every input length should be between 0 and T = {T}; got {lengths.tolist()}.")
