@@ -37,7 +37,7 @@ from rnn_course.grade import GradeError
 
 EXIT_BAD_INPUT = 2
 EXIT_CHECK_FAILED = 1
-DEFAULT_GRADE_JOBS = max(1, min(4, (os.cpu_count() or 2) // 2))
+DEFAULT_GRADE_JOBS = max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
 
 Launcher = Callable[[list, Path], int]
 
@@ -398,13 +398,13 @@ def cmd_grade(args) -> int:
                                    + ("it is a folder." if target.is_dir() else "its folder is missing or read-only."))
     try:
         report = grade.grade_room(args.room, args.timeout, args.jobs, progress=lambda total: tqdm(
-            total=total, desc="Running notebooks", unit="notebook", file=sys.stderr))
+            total=total, desc="Running notebooks", unit="notebook", file=sys.stderr),
+            scheduler=args.scheduler, sandbox=not args.no_sandbox)
     except KeyboardInterrupt:
         print("\nrnn-course grade: stopped; nothing was written.", file=sys.stderr)
         return 130
     if args.csv:
-        with open(args.csv, "w", newline="", encoding="utf-8") as out:
-            grade.write_csv(report.rows, out)
+        grade.save_csv(report.rows, args.csv)
     print(grade.summary(report))
     if args.csv:
         print(f"\nOne row per learner and exercise: {args.csv}")
@@ -462,24 +462,38 @@ def parser() -> argparse.ArgumentParser:
         "grade", help="for instructors: which exercises each learner in a room has done",
         description="Which exercises has each learner done? ROOM holds one folder per learner, named after "
                     "the learner (ROOM/ada, ROOM/grace, ...), with that learner's notebooks in it, at any depth "
-                    "and under any name: a notebook counts for the lesson whose exercises it checks. Each one "
-                    "runs top to bottom in a fresh kernel of this environment, on a copy in a temporary folder "
-                    "(the learners' files are only read), with a time limit, and every check(...) it reaches "
-                    "is recorded. The terminal shows learners by lessons with the number of correct exercises.",
+                    "and under any name: a notebook counts for the lesson whose exercises it checks. The grader "
+                    "reads each notebook itself and runs its code cells in a sandbox (bubblewrap: no network, "
+                    "the system read-only, none of the room, the other learners or your files visible, limits "
+                    "on time and memory), against a learner edition of the course's package, in which the "
+                    "course's own functions are not available; then it calls the function each check(...) names "
+                    "with inputs of its own and judges the results itself, with the checks the lessons use. "
+                    "Nothing the notebook writes or prints counts, and the learners' files are only read. The "
+                    "terminal shows learners by lessons with the number of correct exercises.",
         epilog="Statuses in the CSV: `correct`; `wrong` (the message says what the check found); `not attempted` "
                "(the placeholder is still there, or the notebook never runs that check); `error` (the file is "
-               "not valid JSON, or the notebook raised an error outside a check, or ran past --timeout, before "
-               "reaching the check: the message gives the reason; checks before the stop keep their result). "
-               "Every exercise of a lesson the learner handed in gets a row. docs/instructor-guide.md says how "
-               "to collect the notebooks.")
+               "not valid JSON or not a notebook, over 20 MB, a link out of the learner's folder, or the "
+               "notebook ran past --timeout, or its check cell raised: the message gives the reason). Every "
+               "exercise of a lesson the learner handed in gets a row. The sandbox needs bubblewrap "
+               "(`apt-get install bubblewrap`); without it grade refuses, unless --no-sandbox. "
+               "docs/instructor-guide.md says how to collect the notebooks and what the sandbox guarantees.")
     grade.add_argument("room", metavar="ROOM", help="the folder with one folder of notebooks per learner")
     grade.add_argument("--csv", metavar="FILE", help="also write one row per learner and exercise to FILE: "
                                                     "learner, lesson, exercise, status, message")
     grade.add_argument("--timeout", metavar="SECONDS", type=float, default=DEFAULT_GRADE_TIMEOUT,
-                       help=f"the time limit for one notebook (default {DEFAULT_GRADE_TIMEOUT:g}); a notebook "
-                            "still running then counts as `error` from the cell it was in")
+                       help=f"the time limit for running one notebook's code, and again for checking its "
+                            f"answers (default {DEFAULT_GRADE_TIMEOUT:g}); a notebook still running then counts "
+                            "as `error` from the cell it was in; one learner's notebooks together get "
+                            "3 times this")
     grade.add_argument("--jobs", metavar="N", type=int, default=DEFAULT_GRADE_JOBS,
-                       help=f"run N notebooks at a time (default {DEFAULT_GRADE_JOBS} on this machine)")
+                       help=f"run N notebooks at a time (default: the number of cores, {DEFAULT_GRADE_JOBS} "
+                            "on this machine)")
+    grade.add_argument("--no-sandbox", action="store_true",
+                       help="run the notebooks without the sandbox, with your own rights: only for notebooks "
+                            "you trust (a notebook could then read, change or delete your files)")
+    grade.add_argument("--scheduler", metavar="ADDRESS",
+                       help="run the notebooks on an existing Dask cluster (e.g. tcp://10.0.0.5:8786); needs "
+                            "pip install rnn-course[cluster] here and on every worker")
     return top
 
 

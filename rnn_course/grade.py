@@ -1,33 +1,42 @@
-"""``rnn-course grade ROOM``: which exercises each learner in a room has done.
+"""``rnn-course grade ROOM``: which exercises each learner in a room has done, judged by the grader alone.
 
-ROOM holds one folder per learner, named after the learner, with that learner's notebooks in it
-(at any depth, under any file name). Each notebook is matched to its lesson by the exercises it
-checks, then run from top to bottom, headless, in a fresh kernel of this Python, on a copy in a
-temporary folder, with a time limit. Every ``check(...)`` the notebook reaches reports its result
-through the same function the lessons use (:func:`rnn_course.exercises.core.check`), which
-appends it to a log file this module names in the kernel's environment
-(:data:`~rnn_course.exercises.core.GRADE_LOG_VARIABLE`).
+ROOM holds one folder per learner, named after the learner, with that learner's notebooks in it (at
+any depth, under any file name). Each notebook is matched to its lesson by the exercises it checks.
 
-The outcome is one :class:`Row` per learner and exercise of every lesson the learner handed in,
-with a status of ``correct``, ``wrong``, ``not attempted`` or ``error``. A notebook that cannot be
-read, raises outside a check, or runs past its limit stops there: the checks it reached keep their
-results, the ones after get ``error`` with the reason. The learners' files are only ever read.
+**The verdict is the grader's.** The grader reads the notebook itself (a size cap before reading, the
+JSON nesting and every cell's shape checked) and builds a program from its code cells (IPython magics
+become no-ops), in which every ``check("NN.name", EXPR)`` captures EXPR under that name. The program
+runs in a worker process (:mod:`rnn_course.grade_worker`) against the learner edition of the package
+(:mod:`rnn_course.grade_shim`: the course's own functions are stand-ins that raise, so the program
+keeps the learner's definitions and skips the training runs and figures between them; the helpers an
+exercise allows are small copies compiled there). The worker sends back each captured answer as plain
+data, a function as a handle. In its own process the grader then judges each answer with
+:func:`rnn_course.exercises.core.judge`, the checker the lessons use, on a :class:`LearnerFunction`
+standing for the learner's function: calling it sends the arguments to the worker and gets the result
+back as arrays (``np.save`` format, never pickle), or :class:`~rnn_course.exercises.core.LearnerError`
+/ :class:`~rnn_course.exercises.core.BorrowedCall`. Nothing the learner's code writes is read as a result.
+
+Each notebook runs in the sandbox of :mod:`rnn_course.sandbox` (bubblewrap: no network, the system
+read-only, none of the room or the instructor's files visible, an unprivileged user, limits), with a
+wall-clock limit per notebook and a time budget per learner. Without a working ``bwrap`` grading
+refuses, unless ``sandbox=False`` (``--no-sandbox``: only for notebooks you trust).
+
+The outcome is one :class:`Row` per learner and exercise of every lesson the learner handed in, with a
+status of ``correct``, ``wrong``, ``not attempted`` or ``error``. The per-notebook work,
+:func:`grade_notebook`, and the per-learner work, :func:`grade_learner`, take and return plain data, so
+a Dask cluster can run them (``scheduler=``, :func:`rnn_course.cluster.map_on_cluster`).
 """
 
 from __future__ import annotations
 
-import asyncio
+import ast
 import csv
 import json
-import math
 import os
 import re
-import shutil
-import subprocess
-import sys
 import tempfile
+import threading
 import time
-import warnings
 from collections import Counter
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
@@ -35,25 +44,31 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from rnn_course.exercises import core
+from rnn_course.sandbox import LearnerFunction, RunStopped, Session, clean, drop_scratch, sandbox_problem  # noqa: F401
 
 STATUSES = ("correct", "wrong", "not attempted", "error")
 CSV_COLUMNS = ("learner", "lesson", "exercise", "status", "message")
 DEFAULT_TIMEOUT = 300.0
-KERNEL_NAME = "rnn-course-grade"
+LEARNER_BUDGET_FACTOR = 3          # a learner's notebooks together may run for 3 x --timeout
+FILE_LIMIT = 20 * 2**20            # a notebook over 20 MB is not read
+CELL_LIMIT = 5000                  # the lessons have under 100 cells
 LESSON_FILE = re.compile(r"^(\d\d)_")
 # check("04.lstm_step", ...) in a cell's source; in a file that is not valid JSON the quotes may be escaped.
 CHECK_CALL = re.compile(r"""check\(\s*\\?["'](\d\d\.\w+)\\?["']""")
+EXERCISE_NAME = re.compile(r"^\d\d\.\w+$")
+CAPTURING = ("check", "learner_or_reference")
+CELL_TYPES = ("code", "markdown", "raw")
+_BAR_LOCK = threading.Lock()
 _RANK = {"correct": 3, "wrong": 2, "not attempted": 1, "error": 0}
 
-
 class GradeError(Exception):
-    """ROOM cannot be graded (missing, not a folder, no learner folders): one line for the instructor."""
+    """ROOM cannot be graded (missing, not a folder, no learner folders, no sandbox): one line for the instructor."""
 
 
 @dataclass
 class Row:
     learner: str
-    lesson: str        # the lesson's number, "01" .. "06"; "" for a file that could not be matched
+    lesson: str        # the lesson's number, "01" .. "07"; "" for a file that could not be matched
     exercise: str      # the exercise's name, "04.lstm_step"; "" for a file that could not be matched
     status: str        # one of STATUSES
     message: str
@@ -65,18 +80,23 @@ class Submission:
     learner: str
     path: Path
     lesson: str | None = None
-    problem: str | None = None       # why it cannot be run (not a valid notebook), else None
-    notebook: object = None          # the parsed notebook, when it could be read
+    problem: str | None = None       # why it cannot be run, else None
+    cells: list = field(default_factory=list)     # [{"number": n, "source": python}] of its code cells
     checked: list = field(default_factory=list)   # the exercise names its code cells check
+    room: Path | None = None
 
-    def label(self, room: Path) -> str:
-        return self.path.relative_to(room).as_posix()
+    def label(self, room: Path | None = None) -> str:
+        room = room or self.room
+        try:
+            return self.path.relative_to(room).as_posix()
+        except (ValueError, TypeError):
+            return self.path.name
 
 
 @dataclass
 class Outcome:
-    """What running one notebook produced: the last result of each check it reached, and why it
-    stopped early (None when it ran to the end)."""
+    """What grading one notebook produced: the result of each exercise it checks, and why it stopped
+    early (None when it ran to the end)."""
     results: dict = field(default_factory=dict)     # exercise name -> (status, message)
     stopped: str | None = None
 
@@ -91,7 +111,7 @@ class Report:
 
 
 # ---------------------------------------------------------------------------------------
-# Finding and matching the notebooks
+# Finding, reading and matching the notebooks
 # ---------------------------------------------------------------------------------------
 
 def lesson_exercises(exercises: Iterable[str] | None = None) -> dict[str, list[str]]:
@@ -105,16 +125,22 @@ def lesson_exercises(exercises: Iterable[str] | None = None) -> dict[str, list[s
 
 def learner_notebooks(room: Path | str) -> dict[str, list[Path]]:
     """``{learner: [notebook, ...]}`` for every learner folder in ROOM (hidden folders, such as
-    JupyterLab's ``.ipynb_checkpoints``, are skipped)."""
+    JupyterLab's ``.ipynb_checkpoints``, are skipped; symbolic links are listed, not followed: a learner
+    folder that is a link is listed as itself, for :func:`read_submission` to refuse)."""
     room = Path(room)
     if not room.exists():
         raise GradeError(f"there is no folder {room}; give the folder that holds one folder per learner.")
     if not room.is_dir():
         raise GradeError(f"{room} is a file; give the folder that holds one folder per learner.")
     learners = {}
-    for folder in sorted(p for p in room.iterdir() if p.is_dir() and not p.name.startswith(".")):
-        notebooks = [p for p in folder.rglob("*.ipynb") if p.is_file()
-                     and not any(part.startswith(".") for part in p.relative_to(folder).parts)]
+    for folder in sorted(p for p in room.iterdir() if not p.name.startswith(".") and p.is_dir()):
+        if folder.is_symlink():
+            learners[folder.name] = [folder]
+            continue
+        notebooks = []
+        for top, dirs, files in os.walk(folder, followlinks=False):
+            dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+            notebooks += [Path(top, f) for f in files if f.endswith(".ipynb") and not f.startswith(".")]
         learners[folder.name] = sorted(notebooks)
     if not learners:
         raise GradeError(f"{room} holds no learner folders; put each learner's notebooks in a folder "
@@ -126,9 +152,31 @@ def checked_exercises(notebook: dict) -> list[str]:
     """The exercise names a notebook's code cells pass to ``check(...)``, in order."""
     names = []
     for cell in notebook.get("cells", []):
-        if cell.get("cell_type") == "code":
-            source = cell.get("source", "")
-            names += CHECK_CALL.findall("".join(source) if isinstance(source, list) else source)
+        if isinstance(cell, dict) and cell.get("cell_type") == "code":
+            names += _checks_in(_source_text(cell.get("source", "")))
+    return names
+
+
+def _source_text(source) -> str:
+    return "".join(source) if isinstance(source, list) else str(source)
+
+
+def _checks_in(source: str) -> list[str]:
+    """Exercise names in ``check("NN.name", ...)`` / ``learner_or_reference("NN.name", ...)`` calls, found
+    with ``ast``; a cell that does not parse (or is over 1 MB) falls back on a pattern."""
+    if len(source) > 2**20:
+        return CHECK_CALL.findall(source)
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return CHECK_CALL.findall(source)
+    names = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and node.args and isinstance(node.args[0], ast.Constant):
+            func = node.func
+            called = func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else ""
+            if called in CAPTURING and isinstance(node.args[0].value, str) and EXERCISE_NAME.match(node.args[0].value):
+                names.append(node.args[0].value)
     return names
 
 
@@ -141,132 +189,220 @@ def _lesson_of(names: Iterable[str], lessons: dict[str, list[str]]) -> str | Non
     return min(votes, key=lambda lesson: (-votes[lesson], lesson))
 
 
-def read_submission(learner: str, path: Path, lessons: dict[str, list[str]]) -> Submission:
-    """Read one notebook and match it to a lesson by the exercises it checks. Only a file whose
+_PYTHON_CELL_MAGICS = ("time", "timeit", "capture", "prun")   # cell magics whose body is Python
+_MAGIC_LINE = re.compile(r"^(\s*)(%|!|\?)|^(\s*)[\w.]+\?\??\s*$")
+
+
+def python_source(source: str) -> str:
+    """A code cell as plain Python, line for line (so line numbers stay the notebook's): IPython's
+    ``%`` and ``!`` lines and ``name?`` help lines become ``pass``; a ``%%time``-like cell magic line is
+    dropped and its Python body kept; any other cell magic (``%%bash``, ``%%html``) empties the cell."""
+    if not re.search(r"^\s*[%!?]|\?\s*$", source, re.MULTILINE):
+        return source
+    lines = source.splitlines(True)
+    first = next((i for i, line in enumerate(lines) if line.strip()), None)
+    if first is not None and lines[first].lstrip().startswith("%%"):
+        magic = lines[first].lstrip()[2:].split(maxsplit=1)[0] if lines[first].lstrip()[2:].strip() else ""
+        if magic not in _PYTHON_CELL_MAGICS:
+            return "\n" * len(lines)
+        lines[first] = "\n"
+    out = []
+    for line in lines:
+        found = _MAGIC_LINE.match(line)
+        if found:
+            indent = found.group(1) if found.group(1) is not None else found.group(3) or ""
+            line = f"{indent}pass\n"
+        out.append(line)
+    return "".join(out)
+
+
+def read_submission(learner: str, path: Path, lessons: dict[str, list[str]], room: Path | None = None) -> Submission:
+    """Read one notebook safely and match it to a lesson by the exercises it checks. Only a file whose
     content says nothing (it is not valid JSON and names no exercise) falls back on its name."""
-    import nbformat
-    submission = Submission(learner, path)
+    path = Path(path)
+    room = Path(room) if room is not None else None
+    submission = Submission(learner, path, room=room)
+    text = None
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as err:
-        submission.problem = f"could not read the file: {getattr(err, 'strerror', None) or err}"
-        text = ""
+        text = _read_text(learner, path, room)
+        notebook = _parse_notebook(text)
+    except ValueError as err:
+        submission.problem = str(err)
     else:
-        try:
-            data = json.loads(text)
-            if not isinstance(data, dict) or not isinstance(data.get("cells"), list):
-                raise ValueError("it has no list of cells")
-            with warnings.catch_warnings():      # nbformat's advice on old or odd notebooks is not for the grader
-                warnings.simplefilter("ignore")
-                submission.notebook = nbformat.reads(text, as_version=4)
-        except (ValueError, KeyError, TypeError, AttributeError) as err:   # nbformat's own checks too
-            submission.problem = _json_reason(err)
-    if submission.notebook is not None:
-        submission.checked = checked_exercises(submission.notebook)
+        submission.cells = [{"number": n, "source": python_source(_source_text(cell["source"]))}
+                            for n, cell in enumerate((c for c in notebook["cells"] if c["cell_type"] == "code"), 1)]
+        submission.checked = [name for cell in submission.cells for name in _checks_in(cell["source"])]
         submission.lesson = _lesson_of(submission.checked, lessons)
-    else:
-        submission.lesson = _lesson_of(CHECK_CALL.findall(text), lessons)
-    if submission.lesson is None and (submission.problem or submission.notebook is not None):
+    if submission.problem:
+        submission.lesson = _lesson_of(CHECK_CALL.findall(text or ""), lessons)
+    if submission.lesson is None:    # the content names no lesson: a lesson's file name still counts
         named = LESSON_FILE.match(path.name)
         if named and named.group(1) in lessons:
             submission.lesson = named.group(1)
     return submission
 
 
-def _json_reason(err: Exception) -> str:
-    if isinstance(err, json.JSONDecodeError):
-        return f"the file is not valid JSON ({err.msg}: line {err.lineno}, column {err.colno})"
-    return f"the file is not a notebook ({err})"
+def _read_text(learner: str, path: Path, room: Path | None) -> str:
+    folder = (room / learner) if room is not None else path.parent
+    if path == folder and path.is_symlink():
+        raise ValueError("the learner's folder is a symbolic link, not a folder of its own; copy the "
+                         "notebooks into it instead")
+    if path.is_symlink():
+        target = Path(os.path.realpath(path))
+        if not target.is_relative_to(Path(os.path.realpath(folder))):
+            raise ValueError("the file is a symbolic link to a file outside the learner's folder; it is not graded")
+        path = target
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | getattr(os, "O_NONBLOCK", 0))
+    except OSError as err:
+        raise ValueError(f"could not read the file: {err.strerror or err}") from None
+    with os.fdopen(fd, "rb") as f:
+        info = os.fstat(f.fileno())
+        import stat
+        if not stat.S_ISREG(info.st_mode):
+            raise ValueError("it is not a regular file")
+        if info.st_size > FILE_LIMIT:
+            raise ValueError(f"the file is {info.st_size / 2**20:.0f} MB, over the {FILE_LIMIT // 2**20} MB "
+                             "limit for a notebook; clear its outputs and hand it in again")
+        data = f.read(FILE_LIMIT + 1)
+    if len(data) > FILE_LIMIT:
+        raise ValueError(f"the file is over the {FILE_LIMIT // 2**20} MB limit for a notebook")
+    if not data.strip():
+        raise ValueError("the file is empty")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as err:
+        raise ValueError(f"the file is not UTF-8 text (byte {err.start}), so not a notebook") from None
+
+
+def _parse_notebook(text: str) -> dict:
+    """The notebook as a dict whose cells are all dicts of a known type with a string source."""
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as err:
+        raise ValueError(f"the file is not valid JSON ({err.msg}: line {err.lineno}, column {err.colno})") from None
+    except RecursionError:
+        raise ValueError("the file is not a notebook (its JSON is nested too deeply to read)") from None
+    if not isinstance(data, dict):
+        raise ValueError("the file is not a notebook (it has no list of cells)")
+    if not isinstance(data.get("cells"), list):
+        if "worksheets" in data:
+            raise ValueError("the file is not a notebook of format 4 (it is an old format-3 notebook); open and "
+                             "save it in JupyterLab")
+        raise ValueError("the file is not a notebook (it has no list of cells)")
+    if data.get("nbformat") != 4 or isinstance(data.get("nbformat"), bool):
+        raise ValueError(f"the file is not a notebook of format 4 (nbformat {clean(repr(data.get('nbformat')))[:20]}); "
+                         "open and save it in JupyterLab")
+    if len(data["cells"]) > CELL_LIMIT:
+        raise ValueError(f"the file is not a notebook this course wrote (it has {len(data['cells'])} cells; "
+                         f"the limit is {CELL_LIMIT})")
+    for number, cell in enumerate(data["cells"], 1):
+        if not isinstance(cell, dict):
+            raise ValueError(f"the file is not a notebook (cell {number} is a {type(cell).__name__}, not a cell)")
+        if cell.get("cell_type") not in CELL_TYPES:
+            raise ValueError(f"the file is not a notebook (cell {number} has no known cell_type)")
+        source = cell.get("source", "")
+        if not (isinstance(source, str) or (isinstance(source, list) and all(isinstance(s, str) for s in source))):
+            raise ValueError(f"the file is not a notebook (the source of cell {number} is not text)")
+        cell["source"] = source
+    return data
 
 
 # ---------------------------------------------------------------------------------------
-# Running one notebook
+# Grading one notebook, one learner
 # ---------------------------------------------------------------------------------------
-
-def _write_kernel_spec(folder: Path) -> Path:
-    """A kernel spec that runs this Python: the course's environment, whatever other ``python3``
-    kernels the machine has."""
-    spec = folder / "kernels" / KERNEL_NAME
-    spec.mkdir(parents=True)
-    (spec / "kernel.json").write_text(json.dumps({
-        "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
-        "display_name": "rnn-course (grading)", "language": "python"}))
-    return folder / "kernels"
-
-
-def _error_line(err: BaseException) -> str:
-    from nbclient.exceptions import CellExecutionError
-    if isinstance(err, CellExecutionError):
-        return f"{err.ename}: {err.evalue}".strip().rstrip(":")
-    return f"{type(err).__name__}: {err}".strip().rstrip(":")
-
-
-async def run_notebook(submission: Submission, timeout: float, kernels: Path, scratch: Path) -> Outcome:
-    """Run a copy of the notebook in ``scratch`` in a fresh kernel, stopping at the first error or
-    once ``timeout`` seconds of running have passed; collect the checks it reached."""
-    from jupyter_client.kernelspec import KernelSpecManager
-    from jupyter_client.manager import AsyncKernelManager
-    from nbclient import NotebookClient
-    from nbclient.exceptions import CellTimeoutError, DeadKernelError
-
-    shutil.copy2(submission.path, scratch / submission.path.name)   # the run's own copy, for the record
-    log = scratch / "checks.jsonl"
-    env = dict(os.environ, **{core.GRADE_LOG_VARIABLE: str(log), "PYDEVD_DISABLE_FILE_VALIDATION": "1"})
-    manager = AsyncKernelManager(kernel_name=KERNEL_NAME,
-                                 kernel_spec_manager=KernelSpecManager(kernel_dirs=[str(kernels)]))
-    deadline = math.inf
-    client = NotebookClient(submission.notebook, km=manager, kernel_name=KERNEL_NAME, allow_errors=False,
-                            timeout_func=lambda cell: max(1, math.ceil(deadline - time.monotonic())),
-                            resources={"metadata": {"path": str(scratch)}}, startup_timeout=120)
-    outcome = Outcome()
-    code_cell = 0
-    try:
-        # The kernel's own stderr (ipykernel's start-up warnings) is not the notebook's output: drop it.
-        await client.async_start_new_kernel(env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        await client.async_start_new_kernel_client()
-        deadline = time.monotonic() + timeout
-        for index, cell in enumerate(client.nb.cells):
-            if cell.get("cell_type") != "code":
-                continue
-            if time.monotonic() > deadline:          # the cell before used up the time
-                raise CellTimeoutError("the time limit passed between two cells")
-            code_cell += 1
-            await client.async_execute_cell(cell, index, execution_count=client.code_cells_executed + 1)
-    except CellTimeoutError:
-        outcome.stopped = f"the notebook ran past its time limit of {_seconds(timeout)} (in code cell {code_cell})"
-    except DeadKernelError:
-        outcome.stopped = f"the kernel died in code cell {code_cell} (out of memory, or the notebook stopped it)"
-    except Exception as err:  # an error in the learner's code, or a kernel that would not start
-        where = f"in code cell {code_cell}" if code_cell else "before its first cell"
-        outcome.stopped = f"the notebook stopped {where} with {_error_line(err)}"
-    finally:
-        if client.kc is not None:
-            client.kc.stop_channels()
-        if manager.has_kernel:
-            await manager.shutdown_kernel(now=True)
-    outcome.results = read_check_log(log)
-    return outcome
-
-
-def read_check_log(log: Path) -> dict:
-    """``{exercise: (status, message)}``, the last result of each check written to ``log``."""
-    results = {}
-    try:
-        lines = log.read_text(encoding="utf-8").splitlines()
-    except OSError:
-        return results
-    for line in lines:
-        try:
-            entry = json.loads(line)
-            status = entry["status"]
-            results[entry["name"]] = (status if status in STATUSES else "wrong", str(entry.get("message", "")))
-        except (ValueError, KeyError, TypeError):
-            continue
-    return results
-
 
 def _seconds(value: float) -> str:
     return f"{value:g} s"
+
+
+def _groups(names: Iterable[str]) -> list[tuple[tuple, list[str]]]:
+    """The exercises by the helpers they allow: one worker per group, so an exercise that forbids a
+    helper never has it in its process."""
+    groups: dict[tuple, list[str]] = {}
+    for name in names:
+        allow = tuple(sorted(getattr(core.get(name), "allow", ()) or ()))
+        groups.setdefault(allow, []).append(name)
+    return sorted(groups.items())
+
+
+def grade_notebook(job: dict) -> dict:
+    """Grade one notebook: ``job`` = ``{"cells": [{"number", "source"}], "checked": [names],
+    "timeout": seconds, "sandbox": bool}`` (plain data, so a cluster can ship it). Returns
+    ``{"results": {name: [status, message]}, "stopped": reason or None, "seconds": s}``."""
+    started = time.monotonic()
+    timeout, results, stopped = float(job["timeout"]), {}, None
+    names = [n for n in dict.fromkeys(job["checked"]) if n in core.all_exercises()]
+    if job.get("sandbox", True) and sandbox_problem():     # on a cluster's worker, say, without bubblewrap
+        return {"results": {}, "stopped": f"not run on this machine: {sandbox_problem()}", "seconds": 0.0}
+    try:
+        for allow, group in _groups(names):
+            session = Session(job["cells"], allow, timeout, bool(job.get("sandbox", True)))
+            with session:
+                try:
+                    ready = session.ready()
+                except RunStopped as err:
+                    reason = _stop_reason(err, session, timeout)
+                    stopped = stopped or reason
+                    continue
+                if ready["stopped"]:
+                    stopped = stopped or (f"the notebook ran past its time limit of {_seconds(timeout)} "
+                                          f"(in code cell {ready['stopped']})")
+                for name in group:
+                    results[name] = _judge(name, ready, session, timeout, stopped)
+                    if results[name] is None:
+                        del results[name]
+    except Exception as err:  # noqa: BLE001 - a fault of the grader's must not cost the room its CSV
+        stopped = stopped or f"the grader could not run this notebook ({type(err).__name__}: {err})"
+    return {"results": {k: list(v) for k, v in results.items()}, "stopped": stopped,
+            "seconds": time.monotonic() - started}
+
+
+def _stop_reason(err: RunStopped, session: Session, timeout: float) -> str:
+    why = str(err)
+    if why == "timeout":
+        return f"the notebook ran past its time limit of {_seconds(timeout)}"
+    if why == "died":
+        detail = session.error_text() if session.calls == 0 and time.monotonic() - session.started < 1 else ""
+        return ("the notebook's process ended early (out of memory, or its code stopped it)"
+                + (f": {detail}" if detail and "bwrap" in detail else ""))
+    return f"the notebook's process broke the grader's protocol ({why.partition(': ')[2] or why})"
+
+
+def _judge(name: str, ready: dict, session: Session, timeout: float, stopped: str | None):
+    if name in ready["answers"]:
+        try:
+            result = core.judge(name, ready["answers"][name])
+        except RunStopped as err:
+            why = str(err)
+            if why == "timeout":
+                return ("error", f"your function ran past the time limit of {_seconds(timeout)} while being checked")
+            return ("error", _stop_reason(err, session, timeout) + " while being checked")
+        except Exception as err:  # noqa: BLE001
+            return ("error", f"the grader could not check this answer ({type(err).__name__}: {err})")
+        return (result.status, result.message)
+    if name in ready["failures"]:
+        return ("error", ready["failures"][name])
+    if stopped:
+        return None                                   # "never checked: <why it stopped>", from rows_for
+    note = next(iter(ready["notes"]), "")
+    return ("error", "the notebook never reached this check" + (f" ({note})" if note else ""))
+
+
+def grade_learner(job: dict) -> list[dict]:
+    """Grade one learner's notebooks one after the other within the learner's time budget: ``job`` =
+    ``{"notebooks": [notebook job, ...], "budget": seconds}``; returns one result per notebook."""
+    spent, out = 0.0, []
+    for notebook in job["notebooks"]:
+        left = float(job["budget"]) - spent
+        if left <= 0:
+            out.append({"results": {}, "stopped": f"not run: this learner's time budget of "
+                        f"{_seconds(float(job['budget']))} was used up by their other notebooks", "seconds": 0.0})
+            continue
+        result = grade_notebook(dict(notebook, timeout=min(float(notebook["timeout"]), left)))
+        spent += result["seconds"]
+        out.append(result)
+    return out
 
 
 # ---------------------------------------------------------------------------------------
@@ -295,28 +431,56 @@ def rows_for(learner: str, lesson: str, exercises: list[str], runs: list[tuple[s
     return rows
 
 
-def grade_room(room: Path | str, timeout: float = DEFAULT_TIMEOUT, jobs: int = 1,
-               progress: Callable[[int], object] | None = None) -> Report:
+def _cores() -> int:
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):
+        return max(1, os.cpu_count() or 1)
+
+
+def grade_room(room: Path | str, timeout: float = DEFAULT_TIMEOUT, jobs: int | None = None,
+               progress: Callable[[int], object] | None = None, scheduler: str | None = None,
+               sandbox: bool = True) -> Report:
     """Grade every learner's notebooks in ``room``; ``progress(total)`` makes a progress bar
-    (anything with ``update(1)`` and ``close()``)."""
+    (anything with ``update(n)`` and ``close()``); ``jobs`` notebooks at a time (default: the number
+    of cores); ``scheduler``: the address of a Dask scheduler to run the notebooks on instead;
+    ``sandbox=False`` runs them without bubblewrap (only for notebooks you trust)."""
     if not timeout > 0:
         raise GradeError(f"--timeout must be a positive number of seconds, got {timeout}.")
+    jobs = _cores() if jobs is None else jobs
     if jobs < 1:
         raise GradeError(f"--jobs must be 1 or more, got {jobs}.")
     started = time.monotonic()
     room = Path(room)
     lessons = lesson_exercises()
-    submissions = [read_submission(learner, path, lessons)
-                   for learner, paths in learner_notebooks(room).items() for path in paths]
-    # A notebook named like a lesson that checks nothing needs no run: all its exercises are not attempted.
-    to_run = [s for s in submissions if s.problem is None and s.lesson is not None and s.checked]
+    found = learner_notebooks(room)
+    if sandbox and scheduler is None:
+        problem = sandbox_problem()
+        if problem:
+            raise GradeError(problem)
+    submissions = [read_submission(learner, path, lessons, room) for learner, paths in found.items() for path in paths]
     report = Report(rows=[], lessons=list(lessons))
+    # A notebook that checks nothing of its lesson needs no run: all its exercises are not attempted.
+    to_run = [s for s in submissions if s.problem is None and s.lesson is not None
+              and any(n in lessons[s.lesson] for n in s.checked)]
+    by_learner: dict[str, list[Submission]] = {}
+    for s in to_run:
+        by_learner.setdefault(s.learner, []).append(s)
+    learner_jobs = [{"learner": learner, "budget": LEARNER_BUDGET_FACTOR * timeout,
+                     "notebooks": [{"label": s.label(room), "cells": s.cells, "timeout": timeout, "sandbox": sandbox,
+                                    "checked": [n for n in s.checked if n in lessons[s.lesson]]} for s in subs]}
+                    for learner, subs in by_learner.items()]
     bar = progress(len(to_run)) if progress else None
-    with tempfile.TemporaryDirectory(prefix="rnn-course-grade-") as scratch:
-        kernels = _write_kernel_spec(Path(scratch))
-        outcomes = _run_coroutine(_run_all(to_run, timeout, jobs, kernels, Path(scratch), bar))
-    if bar is not None:
-        bar.close()
+    outcomes: dict[int, Outcome] = {}
+    try:
+        results = _run_learners(learner_jobs, jobs, scheduler, bar)
+    finally:
+        if bar is not None:
+            bar.close()
+        drop_scratch()
+    for learner, result in zip(by_learner, results):
+        for s, r in zip(by_learner[learner], result):
+            outcomes[id(s)] = Outcome({k: tuple(v) for k, v in r["results"].items()}, r["stopped"])
 
     by_lesson: dict[tuple[str, str], list[tuple[str, Outcome]]] = {}
     for submission in submissions:
@@ -338,48 +502,64 @@ def grade_room(room: Path | str, timeout: float = DEFAULT_TIMEOUT, jobs: int = 1
     return report
 
 
-def _run_coroutine(coroutine):
-    """``asyncio.run(coroutine)``, in a thread of its own when this thread already runs an event loop
-    (grade called from a notebook cell, or after a library that keeps a loop running)."""
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        return asyncio.run(coroutine)
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        return pool.submit(asyncio.run, coroutine).result()
+def _run_learners(learner_jobs: list[dict], jobs: int, scheduler: str | None, bar) -> list[list[dict]]:
+    if scheduler is not None:
+        try:
+            from rnn_course.cluster import map_on_cluster
+        except ImportError:
+            raise GradeError("--scheduler needs Dask: pip install rnn-course[cluster]") from None
+        results = map_on_cluster(grade_learner, learner_jobs, scheduler)
+        if bar is not None:
+            bar.update(sum(len(j["notebooks"]) for j in learner_jobs))
+        return results
 
-
-async def _run_all(submissions, timeout, jobs, kernels: Path, scratch: Path, bar) -> dict:
-    slots = asyncio.Semaphore(jobs)
-    outcomes = {}
-
-    async def one(number: int, submission: Submission):
-        async with slots:
-            folder = scratch / f"{number:04d}"
-            folder.mkdir()
-            outcomes[id(submission)] = await run_notebook(submission, timeout, kernels, folder)
+    def one(job: dict) -> list[dict]:
+        out = []
+        for notebook in job["notebooks"]:
+            out += grade_learner(dict(job, notebooks=[notebook], budget=job["budget"] - sum(r["seconds"] for r in out)))
             if bar is not None:
-                bar.update(1)
+                with _BAR_LOCK:
+                    bar.update(1)
+        return out
 
-    await asyncio.gather(*(one(n, s) for n, s in enumerate(submissions)))
-    return outcomes
+    with ThreadPoolExecutor(max_workers=jobs) as pool:
+        return list(pool.map(one, learner_jobs))
 
 
 # ---------------------------------------------------------------------------------------
-# Output
+# Output: cleaned text, the CSV, the table
 # ---------------------------------------------------------------------------------------
+
+def spreadsheet_safe(text) -> str:
+    """:func:`clean`, and a leading quote before = + - @ so a spreadsheet shows the cell as text."""
+    text = clean(text)
+    return "'" + text if text[:1] in ("=", "+", "-", "@") else text
+
 
 def write_csv(rows: Iterable[Row], out) -> None:
     """The rows as CSV with the header ``learner,lesson,exercise,status,message``."""
     writer = csv.writer(out)
     writer.writerow(CSV_COLUMNS)
     for row in rows:
-        writer.writerow([row.learner, row.lesson, row.exercise, row.status, row.message])
+        writer.writerow([spreadsheet_safe(v) for v in (row.learner, row.lesson, row.exercise, row.status, row.message)])
+
+
+def save_csv(rows: Iterable[Row], path: Path | str) -> None:
+    """Write the CSV to a temporary file beside ``path``, then rename it into place."""
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent if str(path.parent) else ".")
+    try:
+        with os.fdopen(fd, "w", newline="", encoding="utf-8") as out:
+            write_csv(rows, out)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
 
 
 def table(report: Report) -> str:
     """Learners by lessons: correct exercises out of the lesson's, ``-`` where nothing was handed
-    in, ``!`` where a notebook of that lesson stopped with an error."""
+    in, ``!`` where an exercise of that lesson got ``error``."""
     cells: dict[tuple[str, str], list[Row]] = {}
     learners = []
     for row in report.rows:
@@ -387,7 +567,8 @@ def table(report: Report) -> str:
             learners.append(row.learner)
         if row.lesson:
             cells.setdefault((row.learner, row.lesson), []).append(row)
-    width = max([len("learner"), *map(len, learners)])
+    shown = {learner: clean(learner)[:40] for learner in learners}
+    width = max([len("learner"), *map(len, shown.values())])
     lines = ["  ".join([f"{'learner':<{width}}", *(f"{lesson:>5} " for lesson in report.lessons)]).rstrip()]
     for learner in learners:
         entries = []
@@ -399,7 +580,7 @@ def table(report: Report) -> str:
             correct = sum(r.status == "correct" for r in rows)
             flag = "!" if any(r.status == "error" for r in rows) else " "
             entries.append(f"{f'{correct}/{len(rows)}':>5}{flag}")
-        lines.append("  ".join([f"{learner:<{width}}", *entries]).rstrip())
+        lines.append("  ".join([f"{shown[learner]:<{width}}", *entries]).rstrip())
     return "\n".join(lines)
 
 
@@ -407,11 +588,11 @@ def summary(report: Report) -> str:
     """The table, what it means, and every notebook that stopped or was left out."""
     graded = len({(r.learner, r.lesson) for r in report.rows if r.lesson})
     out = [f"Correct exercises out of each lesson's, per learner ({graded} lesson notebook(s) graded "
-           f"in {report.seconds:.0f} s; - nothing handed in, ! a notebook stopped with an error):", "",
+           f"in {report.seconds:.0f} s; - nothing handed in, ! an exercise got `error`: see the CSV):", "",
            table(report)]
     if report.problems:
         out += ["", "Notebooks that stopped (the checks after the stop count as `error`):"]
-        out += [f"  {label}: {reason}" for label, reason in report.problems]
+        out += [f"  {clean(label)}: {clean(reason)}" for label, reason in report.problems]
     if report.ignored:
-        out += ["", "Not graded, because they check no exercise: " + ", ".join(report.ignored)]
+        out += ["", "Not graded, because they check no exercise: " + ", ".join(map(clean, report.ignored))]
     return "\n".join(out)

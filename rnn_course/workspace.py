@@ -24,6 +24,7 @@ from datetime import datetime
 from pathlib import Path
 
 from rnn_course.exercises import core
+from rnn_course.exercises import progress as record
 
 DEFAULT_WORKSPACE = "rnn-course-work"
 LESSON_PATTERN = re.compile(r"^(\d{2})_[^.]+\.ipynb$")   # "04_lstm_gates.ipynb", not its backups
@@ -287,8 +288,12 @@ class ResetReport:
 def reset_lesson(workspace: Path | str, spec: str, source: Path | str | None = None,
                  now: datetime | None = None) -> ResetReport:
     """Give ``workspace`` a fresh copy of lesson ``spec``, first keeping the learner's copy
-    beside it as ``NN_name.<timestamp>.ipynb`` (an existing backup is never overwritten)."""
+    beside it as ``NN_name.<timestamp>.ipynb`` (an existing backup is never overwritten).
+
+    The fresh copy gets a new id in the progress record, so it starts as not attempted in
+    ``rnn-course progress`` while the results of the copy before stay on record."""
     workspace = open_workspace(workspace)
+    now = now or datetime.now()
     fresh = resolve_lesson(spec, source)
     dest = workspace / fresh.name
     data = fresh.read_bytes()
@@ -300,11 +305,13 @@ def reset_lesson(workspace: Path | str, spec: str, source: Path | str | None = N
         if not _write_new(dest, data):
             raise WorkspaceError(f"{dest} appeared while resetting; run the reset again.")
         _write_manifest(workspace, copies)
+        record.start_new_copy(workspace, dest, now)
         return ResetReport(dest, None)
     if _same_bytes(dest, fresh):
         _write_manifest(workspace, copies)
+        record.start_new_copy(workspace, dest, now)
         return ResetReport(dest, None, already_fresh=True)
-    backup = _keep_copy(dest, now or datetime.now())
+    backup = _keep_copy(dest, now)
     tmp = dest.with_name(f".{dest.name}.rnn-course-new")
     try:
         tmp.write_bytes(data)
@@ -314,6 +321,7 @@ def reset_lesson(workspace: Path | str, spec: str, source: Path | str | None = N
         raise WorkspaceError(f"cannot write the fresh copy {dest}: {_reason(err)}. "
                              f"Your copy is unchanged (and also kept as {backup.name}).") from None
     _write_manifest(workspace, copies)
+    record.start_new_copy(workspace, dest, now)
     return ResetReport(dest, backup)
 
 
@@ -339,25 +347,84 @@ STATUS_LABELS = {"correct": "pass", "wrong": "not yet", "not attempted": "not at
 
 
 @dataclass
+class CopyResult:
+    """One copy of a lesson notebook's results for one exercise: best and latest, each
+    ``{"status", "message", "time"}``."""
+    copy: str
+    notebook: str | None
+    best: dict | None
+    latest: dict | None
+
+
+@dataclass
 class ProgressRow:
     name: str
     title: str
-    status: str | None        # as recorded by check(): "correct", "wrong", "not attempted"; None: never run
+    status: str | None        # the best result of the current copy: "correct", "wrong", "not attempted"; None: none
+    latest: dict | None = None                       # the current copy's latest result
+    earlier: list[CopyResult] = field(default_factory=list)   # other copies (before a reset, or unknown)
 
     @property
     def passed(self) -> bool:
         return self.status == "correct"
 
 
+def exercise_order(exercises, lessons: list[Path]) -> list[str]:
+    """Exercise names in lesson order: lesson number, then the order of the check cells in the
+    lesson's notebook; exercises no notebook checks come last in their lesson, by name."""
+    position = {}
+    call = re.compile(r"""check\(\s*["'](\d{2}\.[\w.]+)["']""")
+    for path in lessons:
+        try:
+            cells = json.loads(path.read_text(encoding="utf-8")).get("cells", [])
+        except (OSError, ValueError, AttributeError):
+            continue
+        for cell in cells:
+            if isinstance(cell, dict) and cell.get("cell_type") == "code":
+                source = cell.get("source", "")
+                for name in call.findall("".join(source) if isinstance(source, list) else str(source)):
+                    position.setdefault(name, len(position))
+    return sorted(exercises, key=lambda n: (n.split(".", 1)[0], position.get(n, len(position)), n))
+
+
 def progress_rows(workspace: Path | str) -> list[ProgressRow]:
-    """Every registered exercise with its latest status recorded in ``workspace``."""
-    recorded = core.read_progress(Path(workspace))
-    return [ProgressRow(name, ex.title, recorded.get(name)) for name, ex in core.all_exercises().items()]
+    """Every registered exercise, in lesson order, with the current copy's best and latest result
+    and the results of every other copy of its notebook on record."""
+    workspace = Path(workspace)
+    data = record.read_data(workspace)
+    exercises = core.all_exercises()
+    try:
+        lessons = find_lessons(lessons_dir())
+    except WorkspaceError:
+        lessons = find_lessons(workspace)
+    rows = []
+    for name in exercise_order(exercises, lessons):
+        notebook = record.lesson_notebook(workspace, name.split(".")[0])
+        current = record.copy_id(workspace, notebook, data) if notebook else record.UNKNOWN_COPY
+        copies = data["exercises"].get(name, {})
+        mine = copies.get(current) if isinstance(copies.get(current), dict) else {}
+        earlier = [CopyResult(key, entry.get("notebook"), entry.get("best"), entry.get("latest"))
+                   for key, entry in copies.items() if key != current and isinstance(entry, dict)]
+        earlier.sort(key=lambda c: (c.latest or {}).get("time") or "")
+        best = mine.get("best") if isinstance(mine.get("best"), dict) else None
+        rows.append(ProgressRow(name, exercises[name].title, best and best.get("status"), mine.get("latest"), earlier))
+    return rows
+
+
+def _when(entry: dict | None) -> str:
+    time = (entry or {}).get("time")
+    return f" at {time.replace('T', ' ')[:16]}" if isinstance(time, str) and time else ""
+
+
+def _label(entry: dict | None) -> str:
+    return STATUS_LABELS.get((entry or {}).get("status"), str((entry or {}).get("status")))
 
 
 def progress_report(workspace: Path | str | None = None, lesson: str | None = None) -> str:
-    """A text table of which exercises pass, lesson by lesson. Also usable in a notebook cell:
-    ``print(progress_report())`` inside a workspace."""
+    """A text table of which exercises pass, lesson by lesson, in the order of the lessons' check
+    cells: for the copy of each notebook in the workspace now, the best result (with the latest
+    when it differs), and below it what earlier copies (before a ``reset``) achieved. Also usable
+    in a notebook cell: ``print(progress_report())`` inside a workspace."""
     workspace = open_workspace(workspace)
     rows = progress_rows(workspace)
     if lesson is not None:
@@ -365,7 +432,7 @@ def progress_report(workspace: Path | str | None = None, lesson: str | None = No
         rows = [r for r in rows if r.name.startswith(number + ".")]
     titles = _lesson_names()
     passed = sum(r.passed for r in rows)
-    lines = [f"Progress in {workspace}: {passed} of {len(rows)} exercises pass."]
+    lines = [f"Progress in {workspace}: {passed} of {len(rows)} exercises pass (in the lessons' copies there now)."]
     width = max((len(r.name) for r in rows), default=0)
     current = None
     for row in rows:
@@ -375,10 +442,20 @@ def progress_report(workspace: Path | str | None = None, lesson: str | None = No
             lines.append("")
             lines.append(f"Lesson {number}" + (f"  ({titles[number]})" if number in titles else ""))
         mark = "x" if row.passed else " "
-        lines.append(f"  [{mark}] {row.name:<{width}}  {row.title}  ({STATUS_LABELS.get(row.status, row.status)})")
+        status = STATUS_LABELS.get(row.status, row.status)
+        if row.latest and row.latest.get("status") != row.status:
+            status = f"best: {status}; latest: {_label(row.latest)}{_when(row.latest)}"
+        lines.append(f"  [{mark}] {row.name:<{width}}  {row.title}  ({status})")
+        for old in row.earlier:
+            where = (f"earlier copy of {old.notebook}" if old.notebook else
+                     "a copy recorded before copies were told apart" if old.copy == record.EARLIER_COPY else
+                     "a notebook that could not be identified")
+            lines.append(f"  {'':<{width + 4}}  {where}: best {_label(old.best)}{_when(old.best)}, "
+                         f"latest {_label(old.latest)}{_when(old.latest)}")
     if rows and passed < len(rows):
         lines.append("")
-        lines.append("An exercise counts once its check cell has run in a lesson inside this workspace.")
+        lines.append("An exercise counts once its check cell has run in a lesson inside this workspace; after "
+                     "`rnn-course reset`, the fresh copy starts again (earlier copies' results stay listed).")
     return "\n".join(lines)
 
 

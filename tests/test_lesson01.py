@@ -12,6 +12,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
+from learner_copies import typed  # noqa: E402
 
 from rnn_course import activations, mlp, palette  # noqa: E402
 from rnn_course.diagrams.network import draw_network, layer_positions  # noqa: E402
@@ -173,7 +174,9 @@ def _result(name, answer):
                                             ("01.dense_backward", L.dense_backward),
                                             ("01.xor_by_hand", L.xor_params)])
 def test_checker_accepts_the_solution_and_waits_for_the_placeholder(name, solution):
-    assert _result(name, solution)[0] == "correct"
+    assert _result(name, typed(solution))[0] == "correct"
+    assert _result(name, solution) == ("wrong", f"your function calls {solution.__module__}.{solution.__name__}, "
+                                                "the course's own; write the computation yourself.")
     assert _result(name, _placeholder)[0] == "not attempted"
 
 
@@ -262,7 +265,7 @@ def _tanh_dZ(dA, A):
 
 
 @pytest.mark.parametrize("answer, says", [
-    (_through(lambda A: 1.0), "left out the tanh derivative"),
+    (_through(lambda A: 1.0), "skipped the tanh derivative"),
     (_through(lambda A: A * (1 - A)), "sigmoid's derivative"),
     (_through(lambda A: 1 - A), "not by tanh's derivative"),
     (lambda dA, X, W, A: (_tanh_dZ(dA, A) @ W, X.T @ _tanh_dZ(dA, A), _tanh_dZ(dA, A).sum(0)), "transposed"),
@@ -272,7 +275,7 @@ def _tanh_dZ(dA, A):
     (lambda dA, X, W, A: (_tanh_dZ(dA, A) @ W, _tanh_dZ(dA, A).T @ X, _tanh_dZ(dA, A).mean(0)), "averaged"),
     (lambda dA, X, W, A: (_tanh_dZ(dA, A) @ W, _tanh_dZ(dA, A).T @ X, dA.sum(0)), "not dA"),
     (lambda dA, X, W, A: (_tanh_dZ(dA, A) @ W.T, _tanh_dZ(dA, A).T @ X, _tanh_dZ(dA, A).sum(0)), "dX (N, D)"),
-    (lambda dA, X, W, A: (dA @ W, _tanh_dZ(dA, A).T @ X, _tanh_dZ(dA, A).sum(0)), "dX is off"),
+    (lambda dA, X, W, A: (dA @ W, _tanh_dZ(dA, A).T @ X, _tanh_dZ(dA, A).sum(0)), "dX skipped the tanh"),
     (lambda dA, X, W, A: (_tanh_dZ(dA, A).T @ X, _tanh_dZ(dA, A).sum(0)), "3 arrays"),
     (lambda dA, X, W, A: None, "forget to `return"),
     (_through(lambda A: -(1 - A**2)), "wrong sign"),
@@ -286,7 +289,7 @@ def test_dense_backward_checker_explains_typical_mistakes(answer, says):
 
 
 def test_dense_backward_praise_carries_a_gradient_check_of_the_learners_function():
-    result = check("01.dense_backward", L.dense_backward)
+    result = check("01.dense_backward", typed(L.dense_backward))
     assert result.passed and "Gradient check of your function: largest relative error" in result.message
     assert "(below 1e-6: trust it)." in result.message
 

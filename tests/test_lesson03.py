@@ -5,6 +5,7 @@ import warnings
 import matplotlib
 import numpy as np
 import pytest
+from learner_copies import typed
 
 from rnn_course.exercises import check
 from rnn_course.exercises import lesson03 as ex
@@ -25,7 +26,7 @@ def _wrong(name, answer, *phrases):
 
 
 def test_step_jacobian_accepts_the_reference_and_an_explicit_diag_product():
-    assert check("03.step_jacobian", ex.step_jacobian).passed
+    assert check("03.step_jacobian", typed(ex.step_jacobian)).passed
     assert check("03.step_jacobian", lambda W, h: np.diag(1 - h**2) @ W).passed
 
 
@@ -35,7 +36,7 @@ def test_step_jacobian_accepts_the_reference_and_an_explicit_diag_product():
     (lambda W, h: W.T @ np.diag(1 - h**2), "transposed"),                 # J^T, what the backward pass uses
     (lambda W, h: W.copy(), "derivative 1 - h_t^2 is missing"),
     (lambda W, h: (1 - h)[:, None] * W, "squared"),
-    (lambda W, h: (1 - np.tanh(h) ** 2)[:, None] * W, "no second tanh"),
+    (lambda W, h: (1 - np.tanh(h) ** 2)[:, None] * W, "a second time"),
     (lambda W, h: np.diag(1 - h**2) * W, "only the diagonal"),
     (lambda W, h: 2 * W, "differs from the expected one"),
     (lambda W, h: (1 - h**2) * W[0], "shape"),
@@ -55,7 +56,7 @@ def _sv(W):
 
 
 def test_predict_vanishing_accepts_the_reference_and_other_correct_forms():
-    result = check("03.predict_vanishing", ex.predict_vanishing)
+    result = check("03.predict_vanishing", typed(ex.predict_vanishing))
     assert result.passed and "may" in result.message
     assert check("03.predict_vanishing", lambda W, a: GAMMA[a] * np.linalg.norm(W, 2) < 1).passed
 
@@ -89,11 +90,13 @@ def test_predict_vanishing_cases_cover_both_answers_and_every_activation():
 # --- 03.clip_grad_norm --------------------------------------------------------------------------
 
 
-def test_clip_grad_norm_accepts_the_reference_and_the_package_version():
+def test_clip_grad_norm_accepts_the_reference_and_rejects_the_package_version():
     from rnn_course.optim import clip_grad_norm
 
-    assert check("03.clip_grad_norm", ex.clip_grad_norm).passed
-    assert check("03.clip_grad_norm", clip_grad_norm).passed
+    assert check("03.clip_grad_norm", typed(ex.clip_grad_norm)).passed
+    borrowed = check("03.clip_grad_norm", clip_grad_norm)
+    assert borrowed.status == "wrong" and borrowed.message == (
+        "your function calls rnn_course.optim.clip_grad_norm, the course's own; write the computation yourself.")
 
 
 def _per_array(grads, c):

@@ -9,6 +9,7 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import numpy as np
 import pytest
+from learner_copies import typed
 
 from rnn_course import lstm, palette
 from rnn_course import puzzles as P
@@ -239,12 +240,20 @@ def test_cell_diagram_names_everything_in_the_equations():
 # --- 04.lstm_step ------------------------------------------------------------------------------------
 
 
-def _concat_step(**change):
-    return lambda x, h, c, W, b: L._step_variant(x, h, c, W, b, **change)
+def _concat_step(*, order="hx", g_act=np.tanh, gate_act=sigmoid, keep=True, squash=True, blocks="ifgo"):
+    """The concatenated step as a learner with one slip writes it (independent of the check's own mistakes)."""
+    def step(x, h, c, W, b):
+        H = h.shape[1]
+        z = np.concatenate([h, x] if order == "hx" else [x, h], axis=1) @ W.T + b
+        a = {name: z[:, k * H:(k + 1) * H] for k, name in enumerate(blocks)}
+        i, f, o, g = gate_act(a["i"]), gate_act(a["f"]), gate_act(a["o"]), g_act(a["g"])
+        c_t = (f * c if keep else 0.0) + i * g
+        return o * (np.tanh(c_t) if squash else c_t), c_t
+    return step
 
 
 def test_lstm_step_accepts_the_solution_and_matches_the_package():
-    result = check("04.lstm_step", L.lstm_step_concat)
+    result = check("04.lstm_step", typed(L.lstm_step_concat))
     assert result.passed, result.message
 
 
@@ -298,7 +307,7 @@ def test_reference_backward_matches_finite_differences():
 
 
 def test_lstm_step_backward_accepts_the_solution():
-    result = check("04.lstm_step_backward", L.lstm_step_backward)
+    result = check("04.lstm_step_backward", typed(L.lstm_step_backward))
     assert result.passed, result.message
 
 
@@ -564,11 +573,11 @@ def test_the_mistake_sentences_are_all_different():
     ("04.lstm_forward", "Olah's blog post"), ("04.lstm_forward", "CS231n's"), ("04.lstm_forward", "TensorFlow 1's"),
     ("04.lstm_forward", "1997 LSTM"), ("04.lstm_forward", "c_t = f_t * c_{t-1} + i_t leaves out the candidate"),
     ("04.lstm_forward", "h_t = o_t * c_t leaves out the tanh"), ("04.lstm_forward", "reads the input of step 0"),
-    ("04.lstm_forward", "the bias b is missing"),
+    ("04.lstm_forward", "forgot the bias b"),
     ("04.lstm_backward", "through h:"), ("04.lstm_backward", "along the cell:"),
     ("04.lstm_backward", "wrong sign"), ("04.lstm_backward", "add every step's share (+=) instead of assigning"),
-    ("04.lstm_backward", "uses h_t where h_{t-1} belongs"), ("04.lstm_backward", "input of step 0 at every step"),
-    ("04.lstm_backward", "the bias b is missing"), ("04.lstm_backward", "1997 LSTM"),
+    ("04.lstm_backward", "by h_t, where h_{t-1} belongs"), ("04.lstm_backward", "input of step 0 at every step"),
+    ("04.lstm_backward", "forgot the bias b"), ("04.lstm_backward", "1997 LSTM"),
     ("04.lstm_backward", "CS231n's"),
 ])
 def test_the_mistakes_the_issue_names_are_each_in_a_list(name, phrase):
@@ -583,7 +592,7 @@ def test_the_step_mistakes_of_before_are_still_recognised():
         assert phrase in step, phrase
     backward = " ".join(m.explanation for m in L._STEP_BACKWARD_MISTAKES)
     for phrase in ("reaches the loss two ways", "dc_prev should be dc * f_t", "dc * c_{t-1}", "dh_t * tanh(c_t)",
-                   "not 1 - c_t^2", "g_t (1 - g_t) is the sigmoid's", "batch mean of da",
+                   "not 1 - c_t^2", "g_t (1 - g_t) is the sigmoid's", "averaged over the batch",
                    "you stacked da in the order i, f, o, g", "you stacked da in the order g, f, i, o"):
         assert phrase in backward, phrase
 
@@ -592,18 +601,17 @@ def test_model_mistakes_in_the_backward_are_the_exact_gradients_of_that_model():
     rng = np.random.default_rng(5)
     x, h0, c0, W_x, W_h, b = L._sequence(rng, 3, 2, 2, 3)
     weights = rng.normal(size=(3, 2, 3))
-    for _, change in L._SEQUENCE_MODEL_MISTAKES:
-        forward = L._forward_variant(**change)
+    for text, model in L.MODEL_MISTAKES:
         arrays = {"x": x, "h0": h0, "c0": c0, "W_x": W_x, "W_h": W_h, "b": b}
-        grads = dict(zip(arrays, L._backward_variant(weights, *arrays.values(), **change)))
-        if change == {"bias": False}:
+        grads = dict(zip(arrays, model.backward(weights, *arrays.values())))
+        if "forgot the bias" in text:
             del grads["b"]          # that model has no bias; the learner's db is still the sum of da
 
-        def loss(p):
-            return float(np.sum(weights * forward(p["x"], p["h0"], p["c0"], p["W_x"], p["W_h"], p["b"])[0]))
+        def loss(p, model=model):
+            return float(np.sum(weights * model.forward(p["x"], p["h0"], p["c0"], p["W_x"], p["W_h"], p["b"])[0]))
 
         for name, error in gradcheck(loss, {k: v.copy() for k, v in arrays.items()}, grads).items():
-            assert error < 1e-7, (change, name, error)
+            assert error < 1e-7, (text, name, error)
 
 
 # --- 04.lstm_forward and 04.lstm_backward: the reference, and what the learner sees ---------------------
@@ -653,20 +661,21 @@ def test_the_cases_have_all_four_sizes_different():
 
 def test_a_right_backward_gets_its_own_gradient_check_in_the_praise():
     for name, solution in (("04.lstm_backward", L.lstm_backward), ("04.lstm_step_backward", L.lstm_step_backward)):
-        result = check(name, solution)
+        result = check(name, typed(solution))
         assert result.passed, result.message
         assert "Gradient check of your function: largest relative error" in result.message
         assert "trust it" in result.message
 
 
 def test_a_wrong_backward_is_named_before_any_gradient_check():
-    result = check("04.lstm_backward", lambda *args: L._backward_variant(*args, carry_dc=False))
+    result = check("04.lstm_backward", L._no_carry_along_the_cell.compute)
     assert result.status == "wrong" and "Gradient check" not in result.message
 
 
 def test_the_right_numbers_as_lists_count_as_right():
-    assert check("04.lstm_forward", lambda *a: tuple(v.tolist() for v in L.lstm_forward(*a))).passed
-    assert check("04.lstm_backward", lambda *a: [v.tolist() for v in L.lstm_backward(*a)]).passed
+    forward, backward = typed(L.lstm_forward), typed(L.lstm_backward)
+    assert check("04.lstm_forward", lambda *a: tuple(v.tolist() for v in forward(*a))).passed
+    assert check("04.lstm_backward", lambda *a: [v.tolist() for v in backward(*a)]).passed
 
 
 def _shifted(fn, k, delta):
@@ -770,10 +779,14 @@ def test_the_lesson_goes_on_with_yours_only_when_it_passes():
 
     function, used = learner_or_reference("04.lstm_forward", not_yet, L.package_lstm_forward, "the package's")
     assert function is L.package_lstm_forward and used.startswith("the package's")
-    function, _ = learner_or_reference("04.lstm_forward", L._forward_variant(bias=False), L.package_lstm_forward)
+    function, _ = learner_or_reference("04.lstm_forward", lambda *a: L.lstm_forward(*a[:-1], 0 * a[-1]),
+                                       L.package_lstm_forward)
     assert function is L.package_lstm_forward
-    function, used = learner_or_reference("04.lstm_backward", L.lstm_backward, L.package_lstm_backward)
-    assert function is L.lstm_backward and "your lstm_backward" in used
+    mine = typed(L.lstm_backward)
+    function, used = learner_or_reference("04.lstm_backward", mine, L.package_lstm_backward)
+    assert function is mine and "your lstm_backward" in used
+    function, _ = learner_or_reference("04.lstm_backward", L.lstm_backward, L.package_lstm_backward)
+    assert function is L.package_lstm_backward           # the course's own function is not the learner's
 
 
 # --- puzzle 3 must be solved with the forget gate ---------------------------------------------------------

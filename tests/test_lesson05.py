@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from learner_copies import typed
 
 from rnn_course import experiments, model, tasks
 from rnn_course.exercises import check, solution_markdown
@@ -242,7 +243,7 @@ def test_char_lm_learns_an_alternating_text():
 # ---------------------------------------------------------------------------------------
 
 def test_checker_accepts_the_reference_solution():
-    assert check("05.temperature_softmax", softmax_with_temperature).passed
+    assert check("05.temperature_softmax", typed(softmax_with_temperature)).passed
 
 
 def test_checker_reports_a_placeholder_as_not_attempted():
@@ -339,7 +340,7 @@ def test_rollout_runs_many_series_at_once():
 # the forecast exercise
 
 def test_forecast_checker_accepts_the_reference_solution():
-    assert check("05.forecast", forecast).passed
+    assert check("05.forecast", typed(forecast)).passed
 
 
 def test_forecast_checker_reports_a_placeholder_as_not_attempted():

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from learner_copies import typed
 
 from rnn_course import interop
 from rnn_course.exercises import check, solution_markdown
@@ -77,12 +78,14 @@ def _variant(*, transpose=True, order="course", fold=1.0, fold_into="f", swap_xh
 
 
 def test_tf1_to_course_accepts_the_reference_solution():
-    result = check("06.tf1_to_course", tf1_to_course)
+    result = check("06.tf1_to_course", typed(tf1_to_course))
     assert result.status == "correct", result.message
 
 
-def test_tf1_to_course_accepts_the_interop_converter():
-    assert check("06.tf1_to_course", interop.from_tf1).status == "correct"
+def test_tf1_to_course_rejects_the_interop_converter_which_the_lesson_forbids():
+    result = check("06.tf1_to_course", interop.from_tf1)
+    assert result.status == "wrong" and result.message == (
+        "your function calls rnn_course.interop.from_tf1, the course's own; write the computation yourself.")
 
 
 def _in(dtype, convert):
@@ -93,7 +96,7 @@ def _in(dtype, convert):
 
 def test_tf1_to_course_accepts_a_correct_port_returned_in_float32():
     # float32 rounds every number at about 1e-7 relative: still a right port, not a wrong block
-    result = check("06.tf1_to_course", _in(np.float32, tf1_to_course))
+    result = check("06.tf1_to_course", _in(np.float32, typed(tf1_to_course)))
     assert result.status == "correct", result.message
     assert "float32" in result.message
 

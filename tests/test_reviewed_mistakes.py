@@ -2,6 +2,7 @@
 them, each of which the checks must now name (not only report a relative error)."""
 
 import numpy as np
+from learner_copies import typed
 
 from rnn_course.exercises import check
 from rnn_course.exercises.lesson04 import lstm_step_backward as reference_step_backward
@@ -79,7 +80,7 @@ def _step_backward(change):
 
 def test_lstm_step_backward_slips_of_the_review():
     assert check("04.lstm_step_backward", _step_backward(None)).status == "correct"
-    assert check("04.lstm_step_backward", reference_step_backward).status == "correct"
+    assert check("04.lstm_step_backward", typed(reference_step_backward)).status == "correct"
     _says("04.lstm_step_backward", _step_backward("no sigmoid slope"), "sigmoid's derivative")
     _says("04.lstm_step_backward", _step_backward("c_t in df"), "df = dc * c_{t-1}")
     _says("04.lstm_step_backward", _step_backward("no tanh slope"), "its slope 1 - tanh(c_t)^2")

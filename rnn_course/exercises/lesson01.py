@@ -10,6 +10,7 @@ import numpy as np
 
 from .. import mlp
 from ..activations import sigmoid
+from . import slips
 from .core import (
     KnownMistake,
     Mistake,
@@ -123,19 +124,21 @@ def _z(X, W, b):
 
 
 DENSE_FORWARD_MISTAKES = [
-    known_mistake("you forgot the bias: the result equals tanh(X @ W.T). Add b before the activation.")(
-        lambda X, W, b: np.tanh(X @ W.T)),
-    known_mistake("you added b after tanh; the bias belongs inside: tanh(X @ W.T + b).")(
-        lambda X, W, b: np.tanh(X @ W.T) + b),
+    known_mistake(slips.no_bias("b", "the result equals tanh(X @ W.T); b belongs inside the activation, "
+                                     "tanh(X @ W.T + b)"))(lambda X, W, b: np.tanh(X @ W.T)),
+    known_mistake(slips.bias_after_activation("b", "tanh", "tanh(X @ W.T + b)"))(lambda X, W, b: np.tanh(X @ W.T) + b),
     known_mistake("you subtracted the bias; the layer computes tanh(X @ W.T + b).")(
         lambda X, W, b: np.tanh(X @ W.T - b)),
+    known_mistake("you multiplied by the bias; it is added: tanh(X @ W.T + b).")(lambda X, W, b: np.tanh(X @ W.T * b)),
     known_mistake("you forgot the activation: the result equals X @ W.T + b. Apply np.tanh to it.")(_z),
-    known_mistake("you used the sigmoid; this layer uses tanh (range (-1, 1)).")(lambda *a: sigmoid(_z(*a))),
+    known_mistake(slips.sigmoid_for_tanh("this layer"))(lambda *a: sigmoid(_z(*a))),
     known_mistake("you used ReLU; this layer uses tanh.")(lambda *a: np.maximum(_z(*a), 0)),
     known_mistake("your result has shape (H, N): it is transposed. Each row should be one example, so the result is "
                   "(N, H).")(lambda *a: np.tanh(_z(*a)).T),
     known_mistake("your result is transposed and has no bias: tanh(W @ X.T) is (H, N); each row should be one "
                   "example, (N, H), with b added inside the tanh.")(lambda X, W, b: np.tanh(W @ X.T)),
+    known_mistake("you applied tanh to the input X before the weights; the layer squashes its own sum: "
+                  "tanh(X @ W.T + b).")(lambda X, W, b: np.tanh(X) @ W.T + b),
 ]
 
 compare_exercise("01.dense_forward", "The forward pass of a tanh layer", solution=dense_forward,
@@ -164,44 +167,126 @@ def _backward_case(seed: int, N: int = 5, D: int = 3, H: int = 4):
     return dA, X, W, np.tanh(X @ W.T + b)
 
 
-def _layer_back(dA, X, W, A, *, derivative=lambda A: 1 - A**2, dX_derivative=True, dW_mean=False, db="sum",
-                dW_T=False, swap=False, sign=1.0):
-    """A backward pass with the usual mistakes as switches."""
-    dZ = sign * dA * derivative(A)
-    dX = (dZ if dX_derivative else sign * dA) @ W
-    dW = (X.T @ dZ if dW_T else dZ.T @ X) / (len(X) if dW_mean else 1)
-    db = {"sum": dZ.sum(axis=0), "mean": dZ.mean(axis=0), "dA": dA.sum(axis=0), "rows": dZ,
-          "axis 1": dZ.sum(axis=1)}[db]
-    return (dW, dX, db) if swap else (dX, dW, db)
+def _dZ(dA, A):
+    return dA * (1 - A**2)
 
 
-def _lb(explanation, **switches):
-    return KnownMistake(lambda *args: _layer_back(*args, **switches), explanation)
+def _back_from(dZ, X, W):
+    """The three gradients from dZ, as the solution computes them: (dX, dW, db)."""
+    return dZ @ W, dZ.T @ X, dZ.sum(axis=0)
 
 
-DENSE_BACKWARD_MISTAKES = [
-    _lb("you left out the tanh derivative: multiply dA by (1 - A**2) first, element by element.",
-        derivative=lambda A: 1.0),
-    _lb("you multiplied by (1 - A), not by tanh's derivative 1 - A**2.", derivative=lambda A: 1 - A),
-    _lb("you used the sigmoid's derivative A (1 - A); tanh's is 1 - A**2.", derivative=lambda A: A * (1 - A)),
-    _lb("you multiplied by (1 - A)**2; tanh's derivative is 1 - A**2.", derivative=lambda A: (1 - A) ** 2),
-    _lb("you used 1 - tanh(A)**2, applying tanh a second time: A already is tanh(Z), so tanh'(Z) = 1 - A**2.",
-        derivative=lambda A: 1 - np.tanh(A) ** 2),
-    _lb("every gradient has the wrong sign: dZ = +dA * (1 - A**2).", sign=-1.0),
-    _lb("dW has shape (D, H): it is transposed. Every gradient has the shape of its parameter, here W's (H, D).",
-        dW_T=True),
-    _lb("dW is divided by N. The loss's own 1/N is already inside dA; here just sum over the examples.",
-        dW_mean=True),
-    _lb("db has shape (N, H), but b has shape (H,). The same b is added to every example, so its gradient sums over "
-        "them.", db="rows"),
-    _lb("db has shape (N,): you summed over the neurons (axis=1). Sum over the examples instead, axis 0: one number "
-        "per neuron, like b.", db="axis 1"),
-    _lb("db is averaged over the examples; sum instead.", db="mean"),
-    _lb("db is off: sum dZ = dA * (1 - A**2), not dA, over the examples.", db="dA"),
-    _lb("dX is off: it skips the tanh derivative. dX, like dW, starts from dZ = dA * (1 - A**2).",
-        dX_derivative=False),
-    _lb("the first two arrays are swapped: return dX (N, D) first, then dW (H, D), then db.", swap=True),
+#: A backward pass through another derivative than tanh's 1 - A**2: (the sentence, that derivative of A).
+_OTHER_SLOPES = [
+    (slips.tanh_derivative_missing("dZ", "dA", "A"), lambda A: 1.0),
+    (slips.tanh_derivative_not_squared("A"), lambda A: 1 - A),
+    (slips.sigmoid_derivative_for_tanh("A"), lambda A: A * (1 - A)),
+    ("you multiplied by (1 - A)**2; tanh's derivative is 1 - A**2.", lambda A: (1 - A) ** 2),
+    (slips.tanh_applied_twice("A", "Z"), lambda A: 1 - np.tanh(A) ** 2),
+    ("you multiplied by 1 + A**2; tanh's derivative is 1 - A**2, with a minus.", lambda A: 1 + A**2),
+    (slips.wrong_sign("dZ = +dA * (1 - A**2)"), lambda A: -(1 - A**2)),
 ]
+
+#: ``dA * 1 - A**2``: the same derivative without its parentheses.
+_PRECEDENCE = KnownMistake(lambda dA, X, W, A: _back_from(dA * 1 - A**2, X, W), slips.precedence("dA", "A"))
+
+
+def _through(slope):
+    """The backward pass with ``slope(A)`` in place of tanh's derivative 1 - A**2."""
+    return lambda dA, X, W, A: _back_from(dA * slope(A), X, W)
+
+
+DENSE_BACKWARD_MISTAKES = [KnownMistake(_through(slope), text) for text, slope in _OTHER_SLOPES]
+
+
+@known_mistake("dW has shape (D, H): it is transposed. Every gradient has the shape of its parameter, here W's (H, D).")
+def _dW_transposed(dA, X, W, A):
+    dX, dW, db = _back_from(_dZ(dA, A), X, W)
+    return dX, dW.T, db
+
+
+@known_mistake(slips.averaged("dW", "examples", "N", "dA", "the sum, dZ.T @ X"))
+def _dW_mean(dA, X, W, A):
+    dX, dW, db = _back_from(_dZ(dA, A), X, W)
+    return dX, dW / len(X), db
+
+
+@known_mistake(slips.averaged("db", "examples", "N", "dA", "the sum, dZ.sum(axis=0)"))
+def _db_mean(dA, X, W, A):
+    dX, dW, db = _back_from(_dZ(dA, A), X, W)
+    return dX, dW, db / len(X)
+
+
+@known_mistake(slips.averaged("dW and db", "examples", "N", "dA", "the sums dZ.T @ X and dZ.sum(axis=0)"))
+def _dW_db_mean(dA, X, W, A):
+    dX, dW, db = _back_from(_dZ(dA, A), X, W)
+    return dX, dW / len(X), db / len(X)
+
+
+@known_mistake(slips.averaged("dX, dW and db", "examples", "N", "dA", "computed from dZ = dA * (1 - A**2) as it is"))
+def _all_mean(dA, X, W, A):
+    return _back_from(_dZ(dA, A) / len(X), X, W)
+
+
+@known_mistake(slips.not_summed_over_batch("db", "(N, H)", "b", "(H,)", "dZ"))
+def _db_rows(dA, X, W, A):
+    dX, dW, _ = _back_from(_dZ(dA, A), X, W)
+    return dX, dW, _dZ(dA, A)
+
+
+@known_mistake("db has shape (N,): you summed over the neurons (axis=1). Sum over the examples instead, axis 0: one "
+               "number per neuron, like b.")
+def _db_axis_1(dA, X, W, A):
+    dX, dW, _ = _back_from(_dZ(dA, A), X, W)
+    return dX, dW, _dZ(dA, A).sum(axis=1)
+
+
+@known_mistake(slips.bias_grad_from_upstream("db", "dZ", "dA * (1 - A**2)", "dA", "examples"))
+def _db_from_dA(dA, X, W, A):
+    dX, dW, _ = _back_from(_dZ(dA, A), X, W)
+    return dX, dW, dA.sum(axis=0)
+
+
+@known_mistake(slips.tanh_derivative_missing_from("dX", "dW", "dZ", "dA", "A"))
+def _dX_from_dA(dA, X, W, A):
+    _, dW, db = _back_from(_dZ(dA, A), X, W)
+    return dA @ W, dW, db
+
+
+@known_mistake(slips.outputs_swapped("dX", "dW", "dX (N, D) first, then dW (H, D), then db"))
+def _dX_dW_swapped(dA, X, W, A):
+    dX, dW, db = _back_from(_dZ(dA, A), X, W)
+    return dW, dX, db
+
+
+@known_mistake("db is one number: you summed over everything, dZ.sum(); sum over the examples only, "
+               "dZ.sum(axis=0), one number per neuron, like b.")
+def _db_summed_over_everything(dA, X, W, A):
+    dX, dW, _ = _back_from(_dZ(dA, A), X, W)
+    return dX, dW, _dZ(dA, A).sum()
+
+
+@known_mistake("dZ uses A where dA belongs: dZ = dA * (1 - A**2), the gradient arriving from above times tanh's "
+               "derivative.")
+def _A_for_dA(dA, X, W, A):
+    return _back_from(A * (1 - A**2), X, W)
+
+
+@known_mistake("dX has shape (D, N): it is transposed. dX = dZ @ W, (N, H) @ (H, D), one row per example like X.")
+def _dX_transposed(dA, X, W, A):
+    dX, dW, db = _back_from(_dZ(dA, A), X, W)
+    return dX.T, dW, db
+
+
+@known_mistake("dZ is tanh's derivative alone, 1 - A**2: multiply it by dA, the gradient arriving from above, "
+               "dZ = dA * (1 - A**2).")
+def _derivative_alone(dA, X, W, A):
+    return _back_from(1 - A**2, X, W)
+
+
+DENSE_BACKWARD_MISTAKES += [_dW_transposed, _dW_mean, _db_mean, _dW_db_mean, _all_mean, _db_rows, _db_axis_1,
+                            _db_from_dA, _dX_from_dA, _dX_dW_swapped, _PRECEDENCE, _db_summed_over_everything,
+                            _A_for_dA, _dX_transposed, _derivative_alone]
 
 
 def _dense_gradcheck(answer) -> str:

@@ -14,6 +14,7 @@ import numpy as np
 
 from ..activations import sigmoid
 from ..losses import softmax, softmax_cross_entropy
+from . import slips
 from .core import KnownMistake, compare_exercise, known_mistake, learner_gradcheck
 
 B, D, H = 3, 2, 4      # batch, input size, hidden size of the first case: all different on purpose
@@ -46,24 +47,26 @@ def _a(x, h, W_xh, W_hh, b):
 
 
 STEP_MISTAKES = [
-    known_mistake("you forgot the bias b_h: the result equals tanh(x_t @ W_xh.T + h_prev @ W_hh.T). Add b_h inside "
-                  "the tanh.")(
+    known_mistake(slips.no_bias("b_h", "the result equals tanh(x_t @ W_xh.T + h_prev @ W_hh.T); b_h belongs inside "
+                                       "the tanh"))(
         lambda x, h, Wx, Wh, b: np.tanh(_a(x, h, Wx, Wh, 0.0))),
     known_mistake("you forgot the tanh: the result equals the pre-activation W_hh h + W_xh x + b_h.")(_a),
-    known_mistake("you used the sigmoid; the vanilla RNN squashes with tanh (range (-1, 1)), so the state can be "
-                  "negative too.")(lambda *args: sigmoid(_a(*args))),
+    known_mistake(slips.sigmoid_for_tanh("the vanilla RNN's state"))(lambda *args: sigmoid(_a(*args))),
     known_mistake("you used ReLU; this RNN uses tanh, so the state lies in (-1, 1) and can be negative.")(
         lambda *args: np.maximum(_a(*args), 0)),
-    known_mistake("you added b_h after the tanh; the bias belongs inside it, so h_t stays in (-1, 1).")(
+    known_mistake(slips.bias_after_activation("b_h", "the tanh", "tanh(x_t @ W_xh.T + h_prev @ W_hh.T + b_h), so h_t "
+                                              "stays in (-1, 1)"))(
         lambda x, h, Wx, Wh, b: np.tanh(_a(x, h, Wx, Wh, 0.0)) + b),
     known_mistake("you subtracted the bias; the step is tanh(W_hh h + W_xh x + b_h).")(
         lambda x, h, Wx, Wh, b: np.tanh(_a(x, h, Wx, Wh, -b))),
+    known_mistake("you applied tanh to each term on its own; the step squashes their sum once: "
+                  "tanh(x_t @ W_xh.T + h_prev @ W_hh.T + b_h).")(
+        lambda x, h, Wx, Wh, b: np.tanh(x @ Wx.T) + np.tanh(h @ Wh.T) + b),
     known_mistake("you left out the recurrent term W_hh h_{t-1}, so the step does not depend on the past; that is a "
                   "feed-forward layer, not an RNN.")(lambda x, h, Wx, Wh, b: np.tanh(x @ Wx.T + b)),
     known_mistake("you left out the input term W_xh x_t, so the step never sees the input.")(
         lambda x, h, Wx, Wh, b: np.tanh(h @ Wh.T + b)),
-    known_mistake("W_hh is transposed: you computed h_prev @ W_hh, i.e. W_hh^T h_{t-1}. Row i of W_hh holds the "
-                  "weights into unit i. (W_hh is square, so the shape alone cannot catch this.)")(
+    known_mistake(slips.weight_transposed("W_hh", "h_prev @ W_hh", "W_hh^T h_{t-1}"))(
         lambda x, h, Wx, Wh, b: np.tanh(x @ Wx.T + h @ Wh + b)),
     known_mistake("your h_t has shape (H, B): it is transposed. You wrote the column form W_xh x_t; the batch keeps "
                   "one row per example, so h_t is (B, H).")(lambda x, h, Wx, Wh, b: np.tanh(_a(x, h, Wx, Wh, b)).T),
@@ -92,36 +95,77 @@ def rnn_forward(x, h0, W_xh, W_hh, b_h):
     return h
 
 
-def _unroll(x, h0, W_xh, W_hh, b_h, *, step=rnn_step, carry=True, start=0, x_at=None, keep_h0=False):
-    """The forward loop, as a usual mistake writes it: another step function, the state not carried,
-    the loop starting at ``start``, the input of step ``x_at`` at every step, or h0 kept."""
-    h, prev = [np.zeros_like(h0)] * start, h0
-    for t in range(start, x.shape[0]):
-        new = step(x[t if x_at is None else x_at], prev, W_xh, W_hh, b_h)
-        h.append(new)
-        prev = new if carry else h0
-    return np.stack(([h0] if keep_h0 else []) + h)
+def _unroll(step, x, h0, W_xh, W_hh, b_h):
+    """The solution's loop over time, with ``step`` (the signature of rnn_step) for each step."""
+    h, h_prev = [], h0
+    for t in range(x.shape[0]):
+        h_prev = step(x[t], h_prev, W_xh, W_hh, b_h)
+        h.append(h_prev)
+    return np.stack(h)
 
 
-FORWARD_MISTAKES = [KnownMistake(lambda *args, m=m: _unroll(*args, step=m.compute), m.explanation)
-                    for m in STEP_MISTAKES[:-1]] + [
-    known_mistake("you returned one state of shape (B, H); return the state after every step, stacked along time: (T, "
-                  "B, H).")(lambda *args: rnn_forward(*args)[-1]),
-    known_mistake("you returned T + 1 states: leave out h0 and return the states after steps 1 to T, shape (T, B, H).")(
-        lambda *args: _unroll(*args, keep_h0=True)),
-    known_mistake("you ignored h0 and started from zeros; the first step uses h_prev = h0.")(
-        lambda x, h0, *w: rnn_forward(x, np.zeros_like(h0), *w)),
-    known_mistake("every step used h0 as its previous state: the new state never fed the next step. Update h_prev "
-                  "inside the loop, so that step t + 1 sees h_t.")(lambda *args: _unroll(*args, carry=False)),
-    known_mistake("every step read the input of step 0, x[0]: index the input with the loop's t, x[t].")(
-        lambda *args: _unroll(*args, x_at=0)),
-    known_mistake("your states are shifted by one step: h[0] is h0 and h[t] holds h_{t-1}. Store the new state after "
-                  "computing it.")(lambda x, h0, *w: np.concatenate([h0[None], rnn_forward(x, h0, *w)[:-1]])),
-    known_mistake("the first step is missing: h[0] was never computed, and h[1] was computed from h0. The loop must "
-                  "run over every step, for t in range(T), starting with x[0].")(lambda *args: _unroll(*args, start=1)),
-    known_mistake("each state is transposed, (H, B); keep one row per example, (B, H).")(
-        lambda *args: rnn_forward(*args).transpose(0, 2, 1)),
-]
+#: A slip inside the step is the same slip in the loop (all but the transposed h_t, a shape mistake there).
+FORWARD_MISTAKES = [KnownMistake(lambda *args, m=m: _unroll(m.compute, *args), m.explanation)
+                    for m in STEP_MISTAKES[:-1]]
+
+
+@known_mistake("you returned one state of shape (B, H); return the state after every step, stacked along time: "
+               "(T, B, H).")
+def _last_state_only(x, h0, W_xh, W_hh, b_h):
+    return rnn_forward(x, h0, W_xh, W_hh, b_h)[-1]
+
+
+@known_mistake("you returned T + 1 states: leave out h0 and return the states after steps 1 to T, shape (T, B, H).")
+def _h0_kept(x, h0, W_xh, W_hh, b_h):
+    return np.concatenate([h0[None], rnn_forward(x, h0, W_xh, W_hh, b_h)])
+
+
+@known_mistake(slips.initial_state_ignored("h0", "h_prev"))
+def _h0_ignored(x, h0, W_xh, W_hh, b_h):
+    return rnn_forward(x, np.zeros_like(h0), W_xh, W_hh, b_h)
+
+
+@known_mistake(slips.state_not_carried("h0", "h_prev", "h_t"))
+def _state_not_carried(x, h0, W_xh, W_hh, b_h):
+    return np.stack([rnn_step(x_t, h0, W_xh, W_hh, b_h) for x_t in x])
+
+
+@known_mistake(slips.first_input_every_step("x"))
+def _first_input(x, h0, W_xh, W_hh, b_h):
+    return rnn_forward(np.broadcast_to(x[0], x.shape), h0, W_xh, W_hh, b_h)
+
+
+@known_mistake(slips.one_step_late("h", "h0", "x"))
+def _one_step_late(x, h0, W_xh, W_hh, b_h):
+    return np.concatenate([h0[None], rnn_forward(x, h0, W_xh, W_hh, b_h)[:-1]])
+
+
+@known_mistake("the first step is missing: h[0] was never computed, and h[1] was computed from h0. The loop must run "
+               "over every step, for t in range(T), starting with x[0].")
+def _first_step_missing(x, h0, W_xh, W_hh, b_h):
+    h = np.zeros((x.shape[0], *h0.shape))
+    h[1:] = rnn_forward(x[1:], h0, W_xh, W_hh, b_h)
+    return h
+
+
+@known_mistake(slips.loop_runs_backwards("h_{t-1}"))
+def _backwards_in_time(x, h0, W_xh, W_hh, b_h):
+    return rnn_forward(x[::-1], h0, W_xh, W_hh, b_h)[::-1]      # step T - 1 first, each stored at its own t
+
+
+@known_mistake("each state is transposed, (H, B); keep one row per example, (B, H).")
+def _states_transposed(x, h0, W_xh, W_hh, b_h):
+    return rnn_forward(x, h0, W_xh, W_hh, b_h).transpose(0, 2, 1)
+
+
+@known_mistake("the last step is missing: the loop ran over range(T - 1), so you returned T - 1 states. Run it over "
+               "every step, for t in range(T).")
+def _last_step_missing(x, h0, W_xh, W_hh, b_h):
+    return rnn_forward(x[:-1], h0, W_xh, W_hh, b_h)
+
+
+FORWARD_MISTAKES += [_last_state_only, _h0_kept, _h0_ignored, _state_not_carried, _first_input, _one_step_late,
+                     _first_step_missing, _backwards_in_time, _states_transposed, _last_step_missing]
 
 
 def _forward_cases():
@@ -153,62 +197,123 @@ def rnn_step_backward(dh_t, x_t, h_prev, h_t, W_xh, W_hh):
 
 STEP_GRADS = ("dx_t", "dh_prev", "dW_xh", "dW_hh", "db_h")
 
-#: Wrong ways to go through the tanh: (sentence, da from (dh, h_prev, h_t)). Shared by both backward exercises.
+#: Wrong ways through the tanh: (sentence, da from (dh, h_prev, h_t)). Shared by both backward exercises.
 WRONG_DA = [
-    ("you skipped the tanh: da must be dh * (1 - h_t**2), the derivative of tanh written with its output h_t.",
-     lambda dh, hp, ht: dh),
-    ("the tanh derivative is 1 - h_t**2 (squared); you used 1 - h_t.", lambda dh, hp, ht: dh * (1 - ht)),
-    ("you used 1 - tanh(h_t)**2, applying tanh a second time; h_t already is tanh(a), so tanh'(a) = 1 - h_t**2.",
-     lambda dh, hp, ht: dh * (1 - np.tanh(ht) ** 2)),
+    (slips.tanh_derivative_missing("da", "dh", "h_t"), lambda dh, hp, ht: dh),
+    (slips.tanh_derivative_not_squared("h_t"), lambda dh, hp, ht: dh * (1 - ht)),
+    (slips.tanh_applied_twice("h_t", "a"), lambda dh, hp, ht: dh * (1 - np.tanh(ht) ** 2)),
     ("you used the derivative at the previous state, 1 - h_prev**2; the tanh of this step produced h_t, so use 1 - "
      "h_t**2.", lambda dh, hp, ht: dh * (1 - hp ** 2)),
-    ("you used the sigmoid's derivative h_t (1 - h_t); this step's activation is tanh: 1 - h_t**2.",
-     lambda dh, hp, ht: dh * ht * (1 - ht)),
-    ("every gradient has the wrong sign: through tanh, da = +dh * (1 - h_t**2), and each product keeps that sign.",
-     lambda dh, hp, ht: -dh * (1 - ht ** 2)),
+    (slips.sigmoid_derivative_for_tanh("h_t"), lambda dh, hp, ht: dh * ht * (1 - ht)),
+    (slips.wrong_sign("through tanh, da = +dh * (1 - h_t**2)"), lambda dh, hp, ht: -dh * (1 - ht ** 2)),
+    (slips.precedence("dh", "h_t"), lambda dh, hp, ht: dh * 1 - ht ** 2),
 ]
 
 
-def _step_back(dh, x, hp, ht, Wx, Wh, *, da=None, dh_prev_T=False, dW_hh_from_h_t=False, dW_hh_T=False,
-               db_unsummed=False, dW_xh_T=False, mean=(), swap=False):
-    """One backward step, with the usual mistakes as switches."""
-    d = dh * (1 - ht ** 2) if da is None else da(dh, hp, ht)
-    out = [d @ Wx, d @ (Wh.T if dh_prev_T else Wh), x.T @ d if dW_xh_T else d.T @ x,
-           d.T @ (ht if dW_hh_from_h_t else hp), d if db_unsummed else d.sum(axis=0)]
-    if dW_hh_T:
-        out[3] = out[3].T
-    for k in mean:                  # averaged over the batch instead of summed
-        out[k] = out[k] / d.shape[0]
-    if swap:
-        out[0], out[1] = out[1], out[0]
-    return tuple(out)
+def _grads_from(da, x_t, h_prev, W_xh, W_hh):
+    """The five gradients from da, as the solution computes them: (dx_t, dh_prev, dW_xh, dW_hh, db_h)."""
+    return da @ W_xh, da @ W_hh, da.T @ x_t, da.T @ h_prev, da.sum(axis=0)
 
 
-def _sb(explanation, **switches):
-    return KnownMistake(lambda *args: _step_back(*args, **switches), explanation)
+def _through(wrong_da):
+    """The step's backward pass going through the tanh as ``wrong_da(dh, h_prev, h_t)`` does."""
+    return lambda dh, x, hp, ht, Wx, Wh: _grads_from(wrong_da(dh, hp, ht), x, hp, Wx, Wh)
 
 
-STEP_BACKWARD_MISTAKES = [_sb(text, da=da) for text, da in WRONG_DA] + [
-    _sb("dh_prev uses the transposed weight: the forward multiplied by W_hh (row form h_prev @ W_hh.T), so the "
-        "backward multiplies by W_hh^T (row form: the untransposed W_hh). W_hh is square, so the shape alone cannot "
-        "catch this.", dh_prev_T=True),
-    _sb("dW_hh multiplies da by h_t; the weight W_hh multiplied h_prev in the forward pass, so its gradient is da "
-        "times h_prev.", dW_hh_from_h_t=True),
-    _sb("dW_hh is transposed: entry (i, j) is the gradient of the weight from unit j into unit i, da[:, i] times "
-        "h_prev[:, j], summed over the batch.", dW_hh_T=True),
-    _sb("db_h has shape (B, H): sum da over the batch. b_h is shared by every example, so its gradient adds up their "
-        "contributions.", db_unsummed=True),
-    _sb("dW_xh has shape (D, H), but W_xh is (H, D): a weight's gradient has the weight's shape.", dW_xh_T=True),
-    _sb("db_h is the mean over the batch, and so are dW_xh and dW_hh; they must be the sum. The loss already carries "
-        "any 1/B factor inside dh_t, so dividing again shrinks the gradients B times.", mean=(2, 3, 4)),
-    _sb("dW_hh is averaged over the batch; it must be the sum, da.T @ h_prev (the loss already carries any 1/B factor "
-        "inside dh_t).", mean=(3,)),
-    _sb("dW_xh is averaged over the batch; it must be the sum, da.T @ x_t (the loss already carries any 1/B factor "
-        "inside dh_t).", mean=(2,)),
-    _sb("db_h is averaged over the batch; it must be the sum (the loss already carries any 1/B factor inside dh_t)."
-        , mean=(4,)),
-    _sb("dx_t and dh_prev are swapped: return them in the order dx_t (B, D), dh_prev (B, H), dW_xh, dW_hh, db_h.",
-        swap=True),
+STEP_BACKWARD_MISTAKES = [KnownMistake(_through(wrong_da), text) for text, wrong_da in WRONG_DA]
+
+
+@known_mistake(slips.backward_weight_transposed("dh_prev", "W_hh", "h_prev"))
+def _dh_prev_transposed(dh_t, x_t, h_prev, h_t, W_xh, W_hh):
+    dx_t, _, dW_xh, dW_hh, db_h = rnn_step_backward(dh_t, x_t, h_prev, h_t, W_xh, W_hh)
+    return dx_t, dh_t * (1 - h_t ** 2) @ W_hh.T, dW_xh, dW_hh, db_h
+
+
+@known_mistake(slips.tanh_derivative_missing_from("dh_prev", "dW_hh", "da", "dh_t", "h_t"))
+def _dh_prev_without_slope(dh_t, x_t, h_prev, h_t, W_xh, W_hh):
+    dx_t, _, dW_xh, dW_hh, db_h = rnn_step_backward(dh_t, x_t, h_prev, h_t, W_xh, W_hh)
+    return dx_t, dh_t @ W_hh, dW_xh, dW_hh, db_h
+
+
+@known_mistake(slips.tanh_derivative_missing_from("dx_t", "dW_xh", "da", "dh_t", "h_t"))
+def _dx_without_slope(dh_t, x_t, h_prev, h_t, W_xh, W_hh):
+    _, dh_prev, dW_xh, dW_hh, db_h = rnn_step_backward(dh_t, x_t, h_prev, h_t, W_xh, W_hh)
+    return dh_t @ W_xh, dh_prev, dW_xh, dW_hh, db_h
+
+
+@known_mistake(slips.current_state_for_previous("dW_hh", "da", "h_t", "h_prev", "W_hh"))
+def _dW_hh_from_h_t(dh_t, x_t, h_prev, h_t, W_xh, W_hh):
+    return rnn_step_backward(dh_t, x_t, h_t, h_t, W_xh, W_hh)        # h_t where h_prev belongs
+
+
+DW_HH_TRANSPOSED = ("dW_hh is transposed: entry (i, j) is the gradient of the weight from unit j into unit i, "
+                    "da[:, i] times h_prev[:, j], summed over the batch.")
+
+
+@known_mistake(DW_HH_TRANSPOSED)
+def _dW_hh_transposed(dh_t, x_t, h_prev, h_t, W_xh, W_hh):
+    dx_t, dh_prev, dW_xh, dW_hh, db_h = rnn_step_backward(dh_t, x_t, h_prev, h_t, W_xh, W_hh)
+    return dx_t, dh_prev, dW_xh, dW_hh.T, db_h
+
+
+@known_mistake(slips.not_summed_over_batch("db_h", "(B, H)", "b_h", "(H,)", "da"))
+def _db_h_not_summed(dh_t, x_t, h_prev, h_t, W_xh, W_hh):
+    dx_t, dh_prev, dW_xh, dW_hh, _ = rnn_step_backward(dh_t, x_t, h_prev, h_t, W_xh, W_hh)
+    return dx_t, dh_prev, dW_xh, dW_hh, dh_t * (1 - h_t ** 2)
+
+
+@known_mistake("dW_xh has shape (D, H), but W_xh is (H, D): a weight's gradient has the weight's shape.")
+def _dW_xh_transposed(dh_t, x_t, h_prev, h_t, W_xh, W_hh):
+    dx_t, dh_prev, dW_xh, dW_hh, db_h = rnn_step_backward(dh_t, x_t, h_prev, h_t, W_xh, W_hh)
+    return dx_t, dh_prev, dW_xh.T, dW_hh, db_h
+
+
+def _averaged(*which):
+    """The step's backward pass with the outputs at positions ``which`` divided by the batch size."""
+    def backward(dh_t, x_t, h_prev, h_t, W_xh, W_hh):
+        grads = list(rnn_step_backward(dh_t, x_t, h_prev, h_t, W_xh, W_hh))
+        return tuple(g / len(x_t) if k in which else g for k, g in enumerate(grads))
+    return backward
+
+
+@known_mistake(slips.outputs_swapped("dx_t", "dh_prev", "them in the order dx_t (B, D), dh_prev (B, H), dW_xh, dW_hh, "
+                                     "db_h"))
+def _dx_dh_prev_swapped(dh_t, x_t, h_prev, h_t, W_xh, W_hh):
+    dx_t, dh_prev, *weights = rnn_step_backward(dh_t, x_t, h_prev, h_t, W_xh, W_hh)
+    return (dh_prev, dx_t, *weights)
+
+
+@known_mistake("dh_prev multiplies by the tanh derivative after W_hh; the derivative belongs to this step's a, "
+               "before the weight: da = dh_t * (1 - h_t**2), then dh_prev = da @ W_hh.")
+def _dh_prev_slope_after(dh_t, x_t, h_prev, h_t, W_xh, W_hh):
+    dx_t, _, dW_xh, dW_hh, db_h = rnn_step_backward(dh_t, x_t, h_prev, h_t, W_xh, W_hh)
+    return dx_t, (dh_t @ W_hh) * (1 - h_t ** 2), dW_xh, dW_hh, db_h
+
+
+@known_mistake(slips.derivative_of_the_previous_step("dh_prev", "h_prev"))
+def _dh_prev_through_the_previous_tanh(dh_t, x_t, h_prev, h_t, W_xh, W_hh):
+    dx_t, dh_prev, dW_xh, dW_hh, db_h = rnn_step_backward(dh_t, x_t, h_prev, h_t, W_xh, W_hh)
+    return dx_t, dh_prev * (1 - h_prev ** 2), dW_xh, dW_hh, db_h
+
+
+DB_FROM_DH = slips.bias_grad_from_upstream("db_h", "da", "dh_t * (1 - h_t**2)", "dh_t", "batch")
+
+
+@known_mistake(DB_FROM_DH)
+def _db_h_from_dh(dh_t, x_t, h_prev, h_t, W_xh, W_hh):
+    dx_t, dh_prev, dW_xh, dW_hh, _ = rnn_step_backward(dh_t, x_t, h_prev, h_t, W_xh, W_hh)
+    return dx_t, dh_prev, dW_xh, dW_hh, dh_t.sum(axis=0)
+
+
+STEP_BACKWARD_MISTAKES += [
+    _dh_prev_transposed, _dh_prev_without_slope, _dx_without_slope, _dW_hh_from_h_t, _dW_hh_transposed,
+    _db_h_not_summed, _dW_xh_transposed,
+    KnownMistake(_averaged(2, 3, 4), slips.averaged("dW_xh, dW_hh and db_h", "batch", "B", "dh_t")),
+    KnownMistake(_averaged(3), slips.averaged("dW_hh", "batch", "B", "dh_t", "the sum, da.T @ h_prev")),
+    KnownMistake(_averaged(2), slips.averaged("dW_xh", "batch", "B", "dh_t", "the sum, da.T @ x_t")),
+    KnownMistake(_averaged(4), slips.averaged("db_h", "batch", "B", "dh_t", "the sum, da.sum(axis=0)")),
+    KnownMistake(_averaged(0, 1, 2, 3, 4), slips.averaged("every gradient", "batch", "B", "dh_t")),
+    _dx_dh_prev_swapped, _dh_prev_slope_after, _dh_prev_through_the_previous_tanh, _db_h_from_dh,
 ]
 
 
@@ -268,56 +373,177 @@ def rnn_backward(dh, x, h0, h, W_xh, W_hh):
 SEQUENCE_GRADS = ("dx", "dh0", "dW_xh", "dW_hh", "db_h")
 
 
-def _bptt(dh, x, h0, h, W_xh, W_hh, *, da=None, carry=True, assign=False, prev_is_current=False, x_at=None,
-          mean_over_T=False, forwards=False, carry_T=False, wrap_h0=False, carry_after=False, carry_raw=False):
-    """BPTT as a usual mistake writes it, one switch per mistake."""
-    T = x.shape[0]
-    da_of = (lambda g, hp, ht: g * (1 - ht ** 2)) if da is None else da
-    dx, dW_xh, dW_hh = np.zeros_like(x), np.zeros_like(W_xh), np.zeros_like(W_hh)
-    db_h, dh_next = np.zeros(W_hh.shape[0]), np.zeros_like(h0)
-    for t in (range(T) if forwards else reversed(range(T))):
-        h_prev = h[t] if prev_is_current else (h[t - 1] if t > 0 or wrap_h0 else h0)
-        g = dh[t] + dh_next
-        a = (da_of(dh[t], h_prev, h[t]) + dh_next if carry_after else da_of(g, h[t - 1] if t > 0 else h0, h[t]))
-        dx[t] = a @ W_xh
-        step = (a.T @ x[t if x_at is None else x_at], a.T @ h_prev, a.sum(axis=0))
-        if assign:
-            dW_xh, dW_hh, db_h = step
-        else:
-            dW_xh, dW_hh, db_h = dW_xh + step[0], dW_hh + step[1], db_h + step[2]
-        dh_next = (g if carry_raw else a) @ (W_hh.T if carry_T else W_hh) if carry else np.zeros_like(h0)
-    if mean_over_T:
-        dW_xh, dW_hh, db_h = dW_xh / T, dW_hh / T, db_h / T
-    dh0 = (a @ (W_hh.T if carry_T else W_hh)) if not carry else dh_next
-    return dx, dh0, dW_xh, dW_hh, db_h
+def _bptt_step(dh_t, dh_next, x_t, h_prev, h_t, W_xh, W_hh):
+    """Step t of BPTT as the solution does it: both paths into h_t, then the step's own backward pass."""
+    return rnn_step_backward(dh_t + dh_next, x_t, h_prev, h_t, W_xh, W_hh)
 
 
-def _bp(explanation, **switches):
-    return KnownMistake(lambda *args: _bptt(*args, **switches), explanation)
+def _bptt(dh, x, h0, h, W_xh, W_hh, *, step=_bptt_step, order=reversed, add=np.add):
+    """BPTT, the loop of the solution: the steps visited in ``order``, each done by ``step`` (the signature of
+    :func:`_bptt_step`), each step's weight gradients combined with the total by ``add``."""
+    h_prevs = [h0, *h[:-1]]                      # the state each step read: h0, then h[t - 1]
+    dx, dh_next = np.zeros_like(x), np.zeros_like(h0)
+    dW_xh, dW_hh, db_h = np.zeros_like(W_xh), np.zeros_like(W_hh), np.zeros(W_hh.shape[0])
+    for t in order(range(x.shape[0])):
+        dx[t], dh_next, *share = step(dh[t], dh_next, x[t], h_prevs[t], h[t], W_xh, W_hh)
+        dW_xh, dW_hh, db_h = add(dW_xh, share[0]), add(dW_hh, share[1]), add(db_h, share[2])
+    return dx, dh_next, dW_xh, dW_hh, db_h
 
 
-SEQUENCE_MISTAKES = [_bp(text, da=da) for text, da in WRONG_DA] + [
-    _bp("no gradient is carried from later steps: each step sees only its own dh[t]. The state h[t] also feeds step t "
-        "+ 1, so add what step t + 1 sends back (dh_next = da @ W_hh) to dh[t] before going through the tanh."
-        , carry=False),
-    _bp("the weight gradients hold only the last step you visited (step 0): you assigned them at every step. The same "
-        "weights act at every step, so add up every step's share (+=).", assign=True),
-    _bp("dW_hh multiplies da[t] by h[t]; the weight W_hh multiplied the previous state in the forward pass: h[t-1], "
-        "and h0 at the first step.", prev_is_current=True),
-    _bp("dW_xh uses the input of step 0, x[0], at every step; step t's share is da[t] times x[t].", x_at=0),
-    _bp("the weight gradients are averaged over the T steps; the loss is a sum over steps, so they must be the sum of "
-        "every step's share.", mean_over_T=True),
-    _bp("your loop runs forwards, t = 0, 1, ...; the gradient flows from the last step back to the first, so step t "
-        "needs what step t + 1 sent: for t in reversed(range(T)).", forwards=True),
-    _bp("the gradient sent back to the previous state uses the transposed weight: the forward multiplied by W_hh (row "
-        "form h_prev @ W_hh.T), so the backward multiplies by W_hh^T (row form: the untransposed W_hh).",
-        carry_T=True),
-    _bp("at t = 0 you took h[t - 1] = h[-1], which Python reads as the LAST state; the state before step 0 is h0.",
-        wrap_h0=True),
-    _bp("you added what comes back from step t + 1 after the tanh derivative; add it to dh[t] first: "
-        "da = (dh[t] + dh_next) * (1 - h[t]**2), since both reach h[t] before its tanh.", carry_after=True),
-    _bp("the gradient sent back to h[t-1] skipped the tanh: it is da @ W_hh with da = (dh[t] + dh_next) * "
-        "(1 - h[t]**2), not (dh[t] + dh_next) @ W_hh.", carry_raw=True),
+def _bptt_through(wrong_da):
+    """BPTT with every step going through the tanh as ``wrong_da(dh, h_prev, h_t)`` does."""
+    step = _through(wrong_da)
+    return lambda *args: _bptt(*args, step=lambda dh_t, dh_next, *rest: step(dh_t + dh_next, *rest))
+
+
+SEQUENCE_MISTAKES = [KnownMistake(_bptt_through(wrong_da), text) for text, wrong_da in WRONG_DA]
+
+
+@known_mistake(slips.no_carry("", "dh[t]", "The state h[t]", "dh_next = da @ W_hh", "dh[t] before going through the "
+                              "tanh"))
+def _no_carry(dh, x, h0, h, W_xh, W_hh):
+    return _bptt(dh, x, h0, h, W_xh, W_hh, step=lambda dh_t, dh_next, *rest: rnn_step_backward(dh_t, *rest))
+
+
+@known_mistake(slips.assigned_not_accumulated())
+def _assigned(dh, x, h0, h, W_xh, W_hh):
+    return _bptt(dh, x, h0, h, W_xh, W_hh, add=lambda total, share: share)
+
+
+@known_mistake(slips.current_state_for_previous("dW_hh", "da[t]", "h[t]", "h[t-1]", "W_hh", "h0"))
+def _dW_hh_from_h_t_in_sequence(dh, x, h0, h, W_xh, W_hh):
+    def step(dh_t, dh_next, x_t, h_prev, h_t, *weights):
+        return _bptt_step(dh_t, dh_next, x_t, h_t, h_t, *weights)        # h_t where h_prev belongs
+    return _bptt(dh, x, h0, h, W_xh, W_hh, step=step)
+
+
+@known_mistake(slips.first_input_in_gradient("dW_xh", "x", "da[t]"))
+def _first_input_in_dW_xh(dh, x, h0, h, W_xh, W_hh):
+    return rnn_backward(dh, np.broadcast_to(x[0], x.shape), h0, h, W_xh, W_hh)
+
+
+@known_mistake(slips.averaged("dW_xh, dW_hh and db_h", "T steps", "T", "dh", "the sum of every step's share"))
+def _averaged_over_T(dh, x, h0, h, W_xh, W_hh):
+    dx, dh0, *weights = rnn_backward(dh, x, h0, h, W_xh, W_hh)
+    return (dx, dh0, *(w / len(x) for w in weights))
+
+
+@known_mistake(slips.loop_runs_forwards())
+def _runs_forwards(dh, x, h0, h, W_xh, W_hh):
+    return _bptt(dh, x, h0, h, W_xh, W_hh, order=iter)
+
+
+@known_mistake(slips.backward_weight_transposed("the gradient sent back to the previous state", "W_hh", "h_prev"))
+def _carry_transposed(dh, x, h0, h, W_xh, W_hh):
+    def step(dh_t, dh_next, *rest):
+        return _dh_prev_transposed.compute(dh_t + dh_next, *rest)
+    return _bptt(dh, x, h0, h, W_xh, W_hh, step=step)
+
+
+@known_mistake("at t = 0 you took h[t - 1] = h[-1], which Python reads as the LAST state; the state before step 0 is "
+               "h0.")
+def _h_minus_1_for_h0(dh, x, h0, h, W_xh, W_hh):
+    return rnn_backward(dh, x, h[-1], h, W_xh, W_hh)
+
+
+@known_mistake(slips.initial_state_ignored("h0", "h_prev"))
+def _h0_ignored_in_backward(dh, x, h0, h, W_xh, W_hh):
+    return rnn_backward(dh, x, np.zeros_like(h0), h, W_xh, W_hh)
+
+
+@known_mistake("you added what comes back from step t + 1 after the tanh derivative; add it to dh[t] first: "
+               "da = (dh[t] + dh_next) * (1 - h[t]**2), since both reach h[t] before its tanh.")
+def _carry_after_the_slope(dh, x, h0, h, W_xh, W_hh):
+    def step(dh_t, dh_next, x_t, h_prev, h_t, W_xh, W_hh):
+        return _grads_from(dh_t * (1 - h_t ** 2) + dh_next, x_t, h_prev, W_xh, W_hh)
+    return _bptt(dh, x, h0, h, W_xh, W_hh, step=step)
+
+
+@known_mistake(slips.tanh_derivative_missing_from("dh_next", "dW_hh", "da", "(dh[t] + dh_next)", "h[t]"))
+def _carry_without_slope(dh, x, h0, h, W_xh, W_hh):
+    def step(dh_t, dh_next, *rest):
+        return _dh_prev_without_slope.compute(dh_t + dh_next, *rest)
+    return _bptt(dh, x, h0, h, W_xh, W_hh, step=step)
+
+
+@known_mistake(DW_HH_TRANSPOSED)
+def _dW_hh_transposed_in_sequence(dh, x, h0, h, W_xh, W_hh):
+    dx, dh0, dW_xh, dW_hh, db_h = rnn_backward(dh, x, h0, h, W_xh, W_hh)
+    return dx, dh0, dW_xh, dW_hh.T, db_h
+
+
+@known_mistake("at every step but the last, da dropped the loss's own gradient dh[t]: it is dh[t] plus what comes "
+               "back from step t + 1, not either one.")
+def _loss_at_the_last_step_only(dh, x, h0, h, W_xh, W_hh):
+    only_last = np.zeros_like(dh)
+    only_last[-1] = dh[-1]
+    return rnn_backward(only_last, x, h0, h, W_xh, W_hh)
+
+
+@known_mistake("dW_xh has shape (D, H), but W_xh is (H, D): a weight's gradient has the weight's shape, "
+               "da[t].T @ x[t].")
+def _dW_xh_transposed_in_sequence(dh, x, h0, h, W_xh, W_hh):
+    dx, dh0, dW_xh, dW_hh, db_h = rnn_backward(dh, x, h0, h, W_xh, W_hh)
+    return dx, dh0, dW_xh.T, dW_hh, db_h
+
+
+@known_mistake(slips.derivative_of_the_previous_step("dh_next", "h[t-1]"))
+def _carry_through_the_previous_tanh(dh, x, h0, h, W_xh, W_hh):
+    def step(dh_t, dh_next, *rest):
+        return _dh_prev_through_the_previous_tanh.compute(dh_t + dh_next, *rest)
+    return _bptt(dh, x, h0, h, W_xh, W_hh, step=step)
+
+
+@known_mistake("you returned dh[0] as dh0; dh[0] is the loss's gradient at h[0], while dh0 is what step 0 sends back "
+               "to h0: dh_next after the loop.")
+def _dh0_from_dh(dh, x, h0, h, W_xh, W_hh):
+    dx, _, *weights = rnn_backward(dh, x, h0, h, W_xh, W_hh)
+    return (dx, dh[0], *weights)
+
+
+@known_mistake(slips.initial_gradient_zero("dh0", "h0", "dh_next"))
+def _dh0_zero(dh, x, h0, h, W_xh, W_hh):
+    dx, dh0, *weights = rnn_backward(dh, x, h0, h, W_xh, W_hh)
+    return (dx, np.zeros_like(dh0), *weights)
+
+
+@known_mistake(slips.bias_grad_from_upstream("db_h", "da", "(dh[t] + dh_next) * (1 - h[t]**2)", "dh[t]", "batch"))
+def _db_h_from_dh_in_sequence(dh, x, h0, h, W_xh, W_hh):
+    dx, dh0, dW_xh, dW_hh, _ = rnn_backward(dh, x, h0, h, W_xh, W_hh)
+    return dx, dh0, dW_xh, dW_hh, dh.sum(axis=(0, 1))
+
+
+SEQUENCE_MISTAKES += [_no_carry, _assigned, _dW_hh_from_h_t_in_sequence, _first_input_in_dW_xh, _averaged_over_T,
+                      _runs_forwards, _carry_transposed, _h_minus_1_for_h0, _h0_ignored_in_backward,
+                      _carry_after_the_slope, _carry_without_slope, _dW_hh_transposed_in_sequence,
+                      _loss_at_the_last_step_only, _dW_xh_transposed_in_sequence, _carry_through_the_previous_tanh,
+                      _dh0_from_dh, _dh0_zero, _db_h_from_dh_in_sequence]
+
+
+def _sequence_divided(count_of, which, text):
+    """BPTT with the outputs at positions ``which`` divided by ``count_of(x)``."""
+    def backward(dh, x, h0, h, W_xh, W_hh):
+        grads = rnn_backward(dh, x, h0, h, W_xh, W_hh)
+        return tuple(g / count_of(x) if k in which else g for k, g in enumerate(grads))
+    return KnownMistake(backward, text)
+
+
+@known_mistake(slips.input_gradient_not_stored("dx", "x", "da @ W_xh"))
+def _dx_zero(dh, x, h0, h, W_xh, W_hh):
+    dx, *rest = rnn_backward(dh, x, h0, h, W_xh, W_hh)
+    return (np.zeros_like(dx), *rest)
+
+
+@known_mistake(slips.input_gradient_not_stored("dx", "x", "da @ W_xh") + " You returned the share of step 0 alone.")
+def _dx_of_step_0(dh, x, h0, h, W_xh, W_hh):
+    dx, *rest = rnn_backward(dh, x, h0, h, W_xh, W_hh)
+    return (dx[0], *rest)
+
+
+SEQUENCE_MISTAKES += [
+    _dx_zero, _dx_of_step_0,
+    _sequence_divided(lambda x: x.shape[1], (2, 3, 4), slips.averaged("dW_xh, dW_hh and db_h", "batch", "B", "dh")),
+    _sequence_divided(len, (0, 1, 2, 3, 4), slips.averaged("every gradient", "T steps", "T", "dh")),
 ]
 
 
@@ -386,8 +612,8 @@ XENT_MISTAKES = [
         lambda z, y: _p(z)),
     known_mistake("you divided by C, the number of classes; the mean is over the N rows, so divide by N.")(
         lambda z, y: (_p(z) - _onehot(y, z.shape[1])) / z.shape[1]),
-    known_mistake("your softmax normalises each column (axis 0); each row is one example's distribution over the C "
-                  "classes: normalise along axis 1.")(lambda z, y: (_p(z, axis=0) - _onehot(y, z.shape[1])) / len(y)),
+    known_mistake(slips.softmax_wrong_axis("example", "C classes"))(
+        lambda z, y: (_p(z, axis=0) - _onehot(y, z.shape[1])) / len(y)),
     known_mistake("p[:, targets] -= 1 subtracts 1 in every row at every target's column (N columns per row); "
                   "subtract it once per row, at that row's own target: p[np.arange(N), targets] -= 1.")(
         lambda z, y: (_p(z) - np.isin(np.arange(z.shape[1]), y)[None, :] * 1.0) / len(y)),
@@ -395,6 +621,40 @@ XENT_MISTAKES = [
                   "those factors cancel and the gradient is just (p - onehot(y)) / N.")(
         lambda z, y: (_p(z) - _onehot(y, z.shape[1])) * _p(z) * (1 - _p(z)) / len(y)),
 ]
+
+
+@known_mistake(slips.softmax_whole_batch())
+def _one_sum_for_the_batch(logits, targets):
+    e = np.exp(logits - logits.max(axis=1, keepdims=True))
+    return (e / e.sum() - _onehot(targets, logits.shape[1])) / len(targets)
+
+
+@known_mistake("you subtracted 1 from every entry; subtract it only at each row's target class, "
+               "p[np.arange(N), targets] -= 1 (that is p - onehot(y)).")
+def _one_subtracted_everywhere(logits, targets):
+    return (_p(logits) - 1) / len(targets)
+
+
+@known_mistake("you added 1 at the target class; subtract it: the gradient is (p - onehot(y)) / N, negative at the "
+               "right class.")
+def _one_added(logits, targets):
+    return (_p(logits) + _onehot(targets, logits.shape[1])) / len(targets)
+
+
+@known_mistake("you divided by N * C, the number of entries (logits.size); the mean is over the N rows only, so "
+               "divide by N.")
+def _divided_by_the_size(logits, targets):
+    return (_p(logits) - _onehot(targets, logits.shape[1])) / logits.size
+
+
+@known_mistake("you divided by N twice: the result is 1/N of the gradient. The mean over the N rows puts one 1/N "
+               "on each: (p - onehot(y)) / N.")
+def _divided_twice(logits, targets):
+    return (_p(logits) - _onehot(targets, logits.shape[1])) / len(targets) ** 2
+
+
+XENT_MISTAKES += [_one_sum_for_the_batch, _one_subtracted_everywhere, _one_added, _divided_by_the_size,
+                  _divided_twice]
 
 
 def _xent_cases():

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import slips
 from .core import KnownMistake, Mistake, attempt, compare_exercise, exercise, known_mistake, require_array
 
 # --- 03.step_jacobian -------------------------------------------------------------------------
@@ -37,12 +38,11 @@ JACOBIAN_MISTAKES = [
                   "dh_t[i]/dh_{t-1}[j] = tanh'(a_t[i]) W_hh[i, j].")(lambda W, h: (_d(h)[:, None] * W).T),
     known_mistake("that is W_hh alone: the tanh's derivative 1 - h_t^2 is missing (it is what saturated units use "
                   "to shrink the gradient).")(lambda W, h: W),
-    known_mistake("the derivative of tanh is 1 - tanh(a)^2 = 1 - h_t**2 (squared), not 1 - h_t.")(
-        lambda W, h: (1.0 - h)[:, None] * W),
+    known_mistake(slips.tanh_derivative_not_squared("h_t"))(lambda W, h: (1.0 - h)[:, None] * W),
     known_mistake("the derivative of tanh is 1 - tanh(a)^2 = 1 - h_t**2 (squared), not 1 - |h_t|.")(
         lambda W, h: (1.0 - np.abs(h))[:, None] * W),
-    known_mistake("h_t is already tanh(a_t): the derivative is 1 - h_t**2, with no second tanh.")(
-        lambda W, h: _d(np.tanh(h))[:, None] * W),
+    known_mistake(slips.tanh_applied_twice("h_t", "a_t"))(lambda W, h: _d(np.tanh(h))[:, None] * W),
+    known_mistake(slips.sigmoid_derivative_for_tanh("h_t"))(lambda W, h: (h * (1 - h))[:, None] * W),
     known_mistake("only the diagonal is right: diag(1 - h_t**2) * W_hh multiplies element by element. Use a matrix "
                   "product, diag(1 - h_t**2) @ W_hh, or (1 - h_t**2)[:, None] * W_hh.")(
         lambda W, h: np.diag(_d(h)) * W),
@@ -170,7 +170,34 @@ def clip_grad_norm(grads, max_norm):
     return dict(grads), norm
 
 
+def _global_norm(grads):
+    return np.sqrt(sum(np.sum(g**2) for g in grads.values()))
+
+
+def _scaled(grads, factor):
+    return {k: g * factor for k, g in grads.items()}
+
+
+#: Wrong global norms: (sentence, norm of the gradients), each named when the learner returns that norm.
+NORM_MISTAKES = [
+    KnownMistake(lambda grads: sum(np.sum(g**2) for g in grads.values()),
+                 "your norm is the sum of squares without its square root: ||g|| = sqrt(sum of g**2 over every "
+                 "entry of every gradient)."),
+    KnownMistake(lambda grads: sum(np.linalg.norm(g) for g in grads.values()),
+                 "you added up the norms of the gradients; the global norm is sqrt of the sum of squares of every "
+                 "entry of every gradient (the norms add in squares: sqrt(||a||^2 + ||b||^2))."),
+    KnownMistake(lambda grads: max(np.abs(g).max() for g in grads.values()),
+                 "your norm is the largest entry; the global norm is sqrt of the sum of squares of every entry of "
+                 "every gradient."),
+]
+
 CLIP_MISTAKES = [
+    KnownMistake(lambda grads, c: _scaled(grads, _global_norm(grads) / c),
+                 "the factor is upside down: you multiplied by ||g|| / max_norm, which makes a large gradient "
+                 "larger. Multiply by max_norm / ||g||."),
+    KnownMistake(lambda grads, c: _scaled(grads, 1 / _global_norm(grads)),
+                 "you divided by the norm alone, so the clipped gradient has norm 1 whatever max_norm is; "
+                 "multiply by max_norm / ||g||."),
     KnownMistake(lambda grads, c: {k: g * min(1.0, c / np.linalg.norm(g)) for k, g in grads.items()},
                  "you clipped each gradient by its own norm. Use one global norm over all of them, so every "
                  "gradient is scaled by the same factor and the direction of the whole update is kept."),
@@ -200,14 +227,16 @@ def _check_clip_grad_norm(answer):
     if any(not np.array_equal(big[k], before[k]) for k in before):
         raise Mistake("your function changed the gradients it was given (in place). Return new arrays: "
                       "the caller may still need the originals, e.g. to log them.")
-    true_norm = float(np.sqrt(sum(np.sum(g**2) for g in before.values())))
+    true_norm = float(_global_norm(before))
     got = {k: require_array(clipped[k], before[k].shape, f"clipped[{k!r}]") for k in before}
     expected, _ = clip_grad_norm(before, 1.0)
     if not np.isclose(float(norm), true_norm):
-        out_norm = float(np.sqrt(sum(np.sum(g**2) for g in got.values())))
-        if np.isclose(float(norm), out_norm):
+        if np.isclose(float(norm), float(_global_norm(got))):
             raise Mistake("the second value should be the norm *before* clipping (what the training history "
                           "records), not after.")
+        for mistake in NORM_MISTAKES:
+            if np.isclose(float(norm), float(mistake.compute(before))):
+                raise Mistake(mistake.explanation)
         raise Mistake(f"the norm should be sqrt of the sum of squares of every entry of every gradient: "
                       f"{true_norm:.4g}; you returned {float(norm):.4g}.")
     if not all(np.allclose(got[k], expected[k]) for k in before):
@@ -217,6 +246,18 @@ def _check_clip_grad_norm(answer):
                 raise Mistake(mistake.explanation)
         raise Mistake(f"after clipping, the global norm should be max_norm = 1 and the direction unchanged; "
                       f"entry W_hh[0, 0] should be {expected['W_hh'][0, 0]:.4g}, yours is {got['W_hh'][0, 0]:.4g}.")
+    other = _grads(10.0)                             # max_norm = 5: the factor is max_norm / ||g||, not 1 / ||g||
+    out = attempt(answer, {k: g.copy() for k, g in other.items()}, 5.0)
+    if isinstance(out, tuple) and len(out) == 2 and isinstance(out[0], dict) and set(out[0]) == set(other):
+        got5 = {k: require_array(out[0][k], other[k].shape, f"clipped[{k!r}] for max_norm = 5") for k in other}
+        expected5, _ = clip_grad_norm(other, 5.0)
+        if not all(np.allclose(got5[k], expected5[k]) for k in other):
+            for mistake in CLIP_MISTAKES:
+                wrong = mistake.compute(other, 5.0)
+                if all(np.allclose(got5[k], wrong[k]) for k in other):
+                    raise Mistake(mistake.explanation)
+            raise Mistake("with max_norm = 5 the clipped gradients should have global norm 5: scale them by "
+                          "max_norm / ||g||.")
     small = _grads(0.01)
     clipped_small, _ = attempt(answer, {k: g.copy() for k, g in small.items()}, 1.0)
     for k in small:

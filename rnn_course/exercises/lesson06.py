@@ -145,15 +145,21 @@ def _check_tf1_to_course(answer):
             raise Mistake("b is missing the forget bias. TF1 adds forget_bias to the forget block inside every "
                           "step instead of storing it; the course's cell adds nothing, so add forget_bias to "
                           "b's f block (rows H:2H).")
-        folded_in_tf1_order = bias.copy()
+        folded_in_tf1_order, folded_at_course_f = bias.copy(), bias.copy()
         folded_in_tf1_order[2 * H:3 * H] += 1.0
-        if _close(b, bias) or _close(b, folded_in_tf1_order):
+        folded_at_course_f[H:2 * H] += 1.0
+        if _close(b, bias) or _close(b, folded_in_tf1_order) or _close(b, folded_at_course_f):
             raise Mistake("b is still in TF1's order i, j, f, o; reorder it to i, f, g, o like the weights.")
         shifted = reordered.copy()
         shifted[g] += 1.0
         if _close(b, shifted):
             raise Mistake("forget_bias went into the candidate block (rows 2H:3H). In the course's order the "
                           "forget gate is second: rows H:2H.")
+        subtracted = reordered.copy()
+        subtracted[H:2 * H] -= 1.0
+        if _close(b, subtracted):
+            raise Mistake("forget_bias was subtracted from the f block; TF1 adds it inside every step, so the "
+                          "course's b adds it too: b_f + forget_bias.")
         if _close(b, reordered + 1.0):
             raise Mistake("forget_bias was added to every block; TF1 adds it to the forget gate only.")
         raise Mistake(f"b should be TF1's bias reordered to i, f, g, o with forget_bias added to the f block: "
