@@ -38,16 +38,26 @@ NEG_INF = -np.inf
 # Helpers in log space
 # ---------------------------------------------------------------------------------------
 
+def _log_dtype(*arrays) -> np.dtype:
+    """float32 when every input is float32 (float32 in, float32 out), else float64; Python numbers
+    such as -np.inf take the arrays' dtype."""
+    kinds = [np.asarray(a).dtype for a in arrays if isinstance(a, np.ndarray | np.generic)]
+    return np.dtype(np.float32) if kinds and all(k == np.float32 for k in kinds) else np.dtype(np.float64)
+
+
 def log_softmax(logits, axis: int = -1) -> np.ndarray:
-    """log softmax(u) = u - max(u) - log sum exp(u - max(u)): finite for any finite logits."""
-    u = np.asarray(logits, dtype=np.float64)
+    """log softmax(u) = u - max(u) - log sum exp(u - max(u)): finite for any finite logits; float32
+    given float32, float64 otherwise."""
+    u = np.asarray(logits, dtype=_log_dtype(logits))
     shifted = u - u.max(axis=axis, keepdims=True)
     return shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
 
 
 def logsumexp(*terms) -> np.ndarray:
-    """log(exp(a) + exp(b) + ...) element by element, exact when every term is -inf (gives -inf)."""
-    stacked = np.stack(np.broadcast_arrays(*[np.asarray(t, dtype=np.float64) for t in terms]))
+    """log(exp(a) + exp(b) + ...) element by element, exact when every term is -inf (gives -inf);
+    float32 when the terms are float32, float64 otherwise."""
+    dtype = _log_dtype(*terms)
+    stacked = np.stack(np.broadcast_arrays(*[np.asarray(t, dtype=dtype) for t in terms]))
     top = stacked.max(axis=0)
     safe = np.where(np.isfinite(top), top, 0.0)
     with np.errstate(divide="ignore"):
@@ -197,7 +207,7 @@ def loss_and_grad(logits, targets, input_lengths=None, blank: int = 0):
     T, B, K = arr.shape
     lengths = _check_lengths(input_lengths, T, B)
     targets = _check_targets(targets, B, K, blank)
-    log_probs = log_softmax(arr)                                           # (T, B, K), float64
+    log_probs = log_softmax(arr.astype(np.float64))                        # (T, B, K), float64
     ext, S, skip = _extended_batch(targets, blank)
     lp_ext = np.take_along_axis(log_probs, np.broadcast_to(ext[None], (T, *ext.shape)), axis=2)
     alpha, beta = _alpha_beta(lp_ext, S, skip, lengths)
@@ -290,7 +300,7 @@ def beam_search(logits, beam_width: int, blank: int = 0, input_lengths=None) -> 
         raise ValueError(f"beam_width should be a whole number of at least 1; got {beam_width!r}.")
     T, B, _ = arr.shape
     lengths = _check_lengths(input_lengths, T, B)
-    log_probs = log_softmax(arr)
+    log_probs = log_softmax(arr.astype(np.float64))
     return [_prefix_search(log_probs[:lengths[b], b], int(beam_width), blank) for b in range(B)]
 
 

@@ -1,8 +1,11 @@
 """Lesson 8: the CTC exercises name their mistakes and accept right answers written differently; the data
 and the reader behind the lesson."""
 
+import warnings
+
 import numpy as np
 import pytest
+from learner_copies import typed
 
 from rnn_course import ctc, gradcheck, handwriting
 from rnn_course.exercises import check, core
@@ -20,10 +23,88 @@ SOLUTIONS = {"08.ctc_forward": L.ctc_forward, "08.ctc_loss_grad": L.ctc_loss_gra
              "08.greedy_decode": L.greedy_decode, "08.beam_search": L.beam_search}
 
 
+def retyped(fn):
+    """``fn`` as a learner would type it, with the lesson's functions it calls retyped too."""
+    copy = typed(fn)
+    for helper in (L.ctc_forward, L.ctc_backward):
+        copy.__globals__[helper.__name__] = typed(helper)
+    return copy
+
+
 @pytest.mark.parametrize("name", list(SOLUTIONS))
-def test_the_reference_passes(name):
-    result = check(name, SOLUTIONS[name])
+def test_a_retyped_reference_passes(name):
+    result = check(name, retyped(SOLUTIONS[name]))
     assert result.passed, result.message
+
+
+@pytest.mark.parametrize("name", list(SOLUTIONS))
+def test_the_course_own_reference_is_rejected(name):
+    assert "the course's own" in check(name, SOLUTIONS[name]).message
+
+
+def _through_package(fn_name):
+    """A right answer to 08.ctc_forward that also calls ``ctc.<fn_name>`` on the way."""
+    mine = retyped(L.ctc_forward)
+
+    def forward(log_probs, target, blank=0):
+        getattr(ctc, fn_name)(*_package_args(fn_name, log_probs, target, blank))
+        return mine(log_probs, target, blank)
+    return forward
+
+
+def _package_args(fn_name, log_probs, target, blank):
+    batch = log_probs[:, None]
+    return {"loss_and_grad": (batch, [target]), "greedy_decode": (batch,), "beam_search": (batch, 2),
+            "collapse": ([1, 1, 0, 2],), "extend": (target,)}[fn_name]
+
+
+@pytest.mark.parametrize("fn_name", ["loss_and_grad", "greedy_decode", "collapse", "beam_search", "extend"])
+def test_calling_the_package_ctc_is_rejected_by_name(fn_name):
+    message = check("08.ctc_forward", _through_package(fn_name)).message
+    assert f"rnn_course.ctc.{fn_name}" in message and "the course's own" in message
+
+
+def test_the_log_space_helpers_stay_allowed():
+    def forward_with_helpers(log_probs, target, blank=0):
+        log_probs = ctc.log_softmax(log_probs)          # already normalised: unchanged
+        ext = [blank]
+        for label in target:
+            ext += [label, blank]
+        T, S = len(log_probs), len(ext)
+        alpha = np.full((T, S), -np.inf, dtype=log_probs.dtype)
+        alpha[0, :2] = log_probs[0, ext[:2]]
+        for t in range(1, T):
+            for s in range(S):
+                terms = [alpha[t - 1, s]] + ([alpha[t - 1, s - 1]] if s else [])
+                if s >= 2 and ext[s] != blank and ext[s] != ext[s - 2]:
+                    terms.append(alpha[t - 1, s - 2])
+                alpha[t, s] = ctc.logsumexp(*terms) + log_probs[t, ext[s]]
+        return alpha
+
+    result = check("08.ctc_forward", forward_with_helpers)
+    assert result.passed, result.message
+
+
+def test_a_wrong_impossible_state_is_said_in_words_without_warnings():
+    mine = retyped(L.ctc_forward)
+
+    def finite_for_impossible(log_probs, target, blank=0):
+        alpha = mine(log_probs, target, blank)
+        return np.where(np.isneginf(alpha), -1e30, alpha).astype(alpha.dtype) if len(target) > 1 else alpha
+
+    def one_entry_off(log_probs, target, blank=0):
+        alpha = mine(log_probs, target, blank)
+        alpha[-1, -1] += 1.0
+        return alpha
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        first = check("08.ctc_forward", finite_for_impossible).message
+        second = check("08.ctc_forward", one_entry_off).message
+    for message in (first, second):
+        assert "nan" not in message.lower(), message
+    assert "expected -inf (an impossible state), got -1e+30" in first, first
+    assert "expected -inf, got -inf" not in second, second
 
 
 @pytest.mark.parametrize("name,mistake", [(n, m) for n, ms in MISTAKES.items() for m in ms],
@@ -203,3 +284,16 @@ def test_a_short_training_run_lowers_the_loss():
     params = handwriting.init_reader(hidden_size=8, conv_channels=4)
     run = handwriting.train_reader(params, images, digits, train, steps=15, batch_size=8)
     assert np.mean(run.losses[-5:]) < run.losses[0] / 2
+
+
+def test_the_log_space_helpers_keep_float32_and_a_loss_may_be_any_float():
+    u = np.random.default_rng(2).normal(size=(4, 3)).astype(np.float32)
+    assert ctc.log_softmax(u).dtype == np.float32 and ctc.log_softmax(u.astype(np.float64)).dtype == np.float64
+    assert ctc.logsumexp(u[0], u[1], -np.inf).dtype == np.float32
+    mine = retyped(L.ctc_loss_grad)
+    for cast in (float, np.float64):
+        def loss_as(logits, target, blank=0, cast=cast):
+            loss, grad = mine(logits, target, blank)
+            return cast(loss), grad
+        result = check("08.ctc_loss_grad", loss_as)
+        assert result.passed, result.message

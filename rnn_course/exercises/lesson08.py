@@ -12,7 +12,7 @@ import inspect
 
 import numpy as np
 
-from ..ctc import log_softmax, logsumexp
+from .. import ctc
 from .core import Mistake, compare_exercise, diagnose, exercise, known_mistake, learner_gradcheck
 
 ALLOW = ("rnn_course.ctc.logsumexp", "rnn_course.ctc.log_softmax")
@@ -39,7 +39,7 @@ def ctc_forward(log_probs, target, blank=0):
                 terms.append(log_alpha[t - 1, s - 1])   # move on by one
             if s >= 2 and ext[s] != blank and ext[s] != ext[s - 2]:
                 terms.append(log_alpha[t - 1, s - 2])   # skip a blank between two different labels
-            log_alpha[t, s] = logsumexp(*terms) + log_probs[t, ext[s]]
+            log_alpha[t, s] = ctc.logsumexp(*terms) + log_probs[t, ext[s]]
     return log_alpha
 
 
@@ -50,7 +50,7 @@ def _extended(target, blank):
     return ext
 
 
-def _alpha(log_probs, ext, blank, *, combine=logsumexp, skip_equal=False, start_states=2):
+def _alpha(log_probs, ext, blank, *, combine=ctc.logsumexp, skip_equal=False, start_states=2):
     """The alpha recursion over a given extended sequence; the keyword names the one change."""
     T, S = len(log_probs), len(ext)
     log_alpha = np.full((T, S), -np.inf, dtype=log_probs.dtype)
@@ -78,14 +78,14 @@ def _log_product(*terms):
 
 @known_mistake("you added the log-alphas of the incoming states (log a + log b): that MULTIPLIES the "
                "probabilities of the paths arriving. Paths are alternatives, so their probabilities add: "
-               "in log space, logsumexp(log a, log b).")
+               "in log space, ctc.logsumexp(log a, log b).")
 def _multiplied(log_probs, target, blank=0):
     return _alpha(log_probs, _extended(target, blank), blank, combine=_log_product)
 
 
 @known_mistake("you kept only the best incoming path (max instead of logsumexp): that is the Viterbi "
                "recursion, the probability of the single best alignment. CTC sums over all alignments: "
-               "logsumexp(...).")
+               "ctc.logsumexp(...).")
 def _viterbi(log_probs, target, blank=0):
     return _alpha(log_probs, _extended(target, blank), blank, combine=lambda *t: np.max(t))
 
@@ -123,10 +123,10 @@ def _forward_cases():
     rng = np.random.default_rng(8)
     cases = []
     for T, K, target in ((7, 4, [1, 2, 2]), (9, 5, [3, 3, 1, 4]), (5, 3, [2]), (4, 3, [])):
-        cases.append((log_softmax(rng.normal(0, 2, (T, K))), list(target)))
+        cases.append((ctc.log_softmax(rng.normal(0, 2, (T, K))), list(target)))
     confident = rng.choice([-400.0, 400.0], size=(8, 4))          # log-probabilities near -800: exp underflows
-    cases.append((log_softmax(confident), [1, 2, 2]))
-    cases.append((log_softmax(rng.normal(0, 2, (6, 4))).astype(np.float32), [2, 1]))
+    cases.append((ctc.log_softmax(confident), [1, 2, 2]))
+    cases.append((ctc.log_softmax(rng.normal(0, 2, (6, 4))).astype(np.float32), [2, 1]))
     return cases
 
 
@@ -163,17 +163,17 @@ def ctc_backward(log_probs, target, blank=0):
                 terms.append(log_beta[t + 1, s + 1] + log_probs[t + 1, ext[s + 1]])
             if s + 2 < S and ext[s + 2] != blank and ext[s + 2] != ext[s]:
                 terms.append(log_beta[t + 1, s + 2] + log_probs[t + 1, ext[s + 2]])
-            log_beta[t, s] = logsumexp(*terms)
+            log_beta[t, s] = ctc.logsumexp(*terms)
     return log_beta
 
 
 def ctc_loss_grad(logits, target, blank=0):
     # logits (T, K) -> loss = -log p(target | x), dlogits (T, K)
-    log_probs = log_softmax(logits)                 # stable: shifts by the largest logit
+    log_probs = ctc.log_softmax(logits)                 # stable: shifts by the largest logit
     log_alpha = ctc_forward(log_probs, target, blank)
     log_beta = ctc_backward(log_probs, target, blank)
     S = log_alpha.shape[1]
-    log_p = logsumexp(log_alpha[-1, -1], log_alpha[-1, -2]) if S > 1 else log_alpha[-1, -1]
+    log_p = ctc.logsumexp(log_alpha[-1, -1], log_alpha[-1, -2]) if S > 1 else log_alpha[-1, -1]
     occupancy = np.exp(log_alpha + log_beta - log_p)    # (T, S): share of p carried through (t, s)
     dlogits = np.exp(log_probs)                     # y[t, k]
     ext = [blank]
@@ -194,16 +194,16 @@ def _loss_grad(log_probs, log_alpha, log_beta, log_p, ext, dtype):
 
 
 def _pieces(logits, target, blank):
-    log_probs = log_softmax(logits)
+    log_probs = ctc.log_softmax(logits)
     return log_probs, ctc_forward(log_probs, target, blank), ctc_backward(log_probs, target, blank)
 
 
 def _end(log_alpha):
-    return logsumexp(log_alpha[-1, -1], log_alpha[-1, -2]) if log_alpha.shape[1] > 1 else log_alpha[-1, -1]
+    return ctc.logsumexp(log_alpha[-1, -1], log_alpha[-1, -2]) if log_alpha.shape[1] > 1 else log_alpha[-1, -1]
 
 
 @known_mistake("the end states are wrong: you read p(z | x) from log_alpha[T-1, S-1] alone. An alignment may "
-               "end in the last blank OR on the last label: logsumexp(log_alpha[T-1, S-1], log_alpha[T-1, S-2]).")
+               "end in the last blank OR on the last label: ctc.logsumexp(log_alpha[T-1, S-1], log_alpha[T-1, S-2]).")
 def _one_end_state(logits, target, blank=0):
     log_probs, log_alpha, log_beta = _pieces(logits, target, blank)
     return _loss_grad(log_probs, log_alpha, log_beta, log_alpha[-1, -1], _extended(target, blank), logits.dtype)
@@ -281,7 +281,7 @@ def _gradcheck_after(answer):
 
 @exercise("08.ctc_loss_grad", "CTC's loss and its gradient with respect to the logits (alpha and beta)",
           solution=ctc_loss_grad, allow=ALLOW,
-          solution_text=inspect.getsource(ctc_backward) + "\n\n" + inspect.getsource(ctc_loss_grad))
+          solution_text="\n\n".join(inspect.getsource(f) for f in (ctc_forward, ctc_backward, ctc_loss_grad)))
 def _check_loss_grad(answer):
     hint = "Shapes: logits (T, K), target a list of L labels; return (loss, dlogits (T, K))."
     for args in _loss_cases():
@@ -345,7 +345,7 @@ def _from_path(path, K, rng):
     """Log-probabilities whose best symbol at step t is path[t]."""
     scores = rng.normal(0, 0.5, (len(path), K))
     scores[np.arange(len(path)), path] += 3.0
-    return log_softmax(scores)
+    return ctc.log_softmax(scores)
 
 
 def _greedy_cases():
@@ -440,11 +440,11 @@ def _repeat_dropped(log_probs, beam_width, blank=0):
 def _beam_cases():
     first = np.random.default_rng(1)         # T = 5, K = 3, beam 4: a case where the repeat rule decides
     T, K, width = (int(first.integers(3, 8)), int(first.integers(2, 4)), int(first.integers(2, 5)))
-    cases = [(log_softmax(first.normal(0, 1.0, (T, K))), width)]
+    cases = [(ctc.log_softmax(first.normal(0, 1.0, (T, K))), width)]
     rng = np.random.default_rng(888)
     for T, K, width in ((6, 3, 4), (8, 4, 3), (10, 5, 8), (7, 3, 1), (12, 4, 16), (5, 3, 2)):
         for _ in range(3):
-            cases.append((log_softmax(rng.normal(0, 1.2, (T, K))), width))
+            cases.append((ctc.log_softmax(rng.normal(0, 1.2, (T, K))), width))
     # a case where summing over alignments changes the answer: the best path reads [], but "1" wins
     summed = np.log(np.array([[0.4, 0.35, 0.25], [0.4, 0.35, 0.25]]))
     cases.append((summed, 4))
