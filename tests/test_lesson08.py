@@ -11,14 +11,8 @@ from rnn_course import ctc, gradcheck, handwriting
 from rnn_course.exercises import check, core
 from rnn_course.exercises import lesson08 as L
 
-MISTAKES = {
-    "08.ctc_forward": [L._skip_equal, L._no_leading_blank, L._no_trailing_blank, L._one_start_state, L._multiplied,
-                       L._viterbi, L._probability_space],
-    "08.ctc_loss_grad": [L._one_end_state, L._no_softmax_term, L._not_normalised, L._emission_twice, L._wrong_sign,
-                         L._naive_softmax],
-    "08.greedy_decode": [L._repeats_kept, L._blanks_first, L._blanks_kept, L._path_returned],
-    "08.beam_search": [L._max_not_sum, L._repeat_without_blank, L._repeat_dropped],
-}
+MISTAKES = {"08.ctc_forward": L._FORWARD_MISTAKES, "08.ctc_loss_grad": [*L._LOSS_MISTAKES, L._naive_softmax],
+            "08.greedy_decode": L._GREEDY_MISTAKES, "08.beam_search": L._BEAM_MISTAKES}
 SOLUTIONS = {"08.ctc_forward": L.ctc_forward, "08.ctc_loss_grad": L.ctc_loss_grad,
              "08.greedy_decode": L.greedy_decode, "08.beam_search": L.beam_search}
 
@@ -54,8 +48,8 @@ def _through_package(fn_name):
 
 def _package_args(fn_name, log_probs, target, blank):
     batch = log_probs[:, None]
-    return {"loss_and_grad": (batch, [target]), "greedy_decode": (batch,), "beam_search": (batch, 2),
-            "collapse": ([1, 1, 0, 2],), "extend": (target,)}[fn_name]
+    return {"loss_and_grad": (batch, [target], None, blank), "greedy_decode": (batch, None, blank),
+            "beam_search": (batch, 2, blank), "collapse": ([1, 1, 0, 2], blank), "extend": (target, blank)}[fn_name]
 
 
 @pytest.mark.parametrize("fn_name", ["loss_and_grad", "greedy_decode", "collapse", "beam_search", "extend"])
@@ -90,21 +84,69 @@ def test_a_wrong_impossible_state_is_said_in_words_without_warnings():
 
     def finite_for_impossible(log_probs, target, blank=0):
         alpha = mine(log_probs, target, blank)
-        return np.where(np.isneginf(alpha), -1e30, alpha).astype(alpha.dtype) if len(target) > 1 else alpha
+        return np.where(np.isneginf(alpha), -1e30, alpha).astype(alpha.dtype)
 
     def one_entry_off(log_probs, target, blank=0):
         alpha = mine(log_probs, target, blank)
         alpha[-1, -1] += 1.0
         return alpha
 
+    args = L._forward_cases()[0]
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        first = check("08.ctc_forward", finite_for_impossible).message
+        assert check("08.ctc_forward", finite_for_impossible).message == L.HUGE_NEGATIVE
+        messages = []
+        allowed, borrowed = core.ALLOWED.set(L.ALLOW), core.BORROWED.set([])    # as judge() sets them
+        try:
+            for answer in (finite_for_impossible, one_entry_off):   # the generic fallback, no known mistakes
+                with pytest.raises(core.Mistake) as err:
+                    core.diagnose(answer, L.ctc_forward, args)
+                messages.append(str(err.value))
+        finally:
+            core.ALLOWED.reset(allowed)
+            core.BORROWED.reset(borrowed)
         second = check("08.ctc_forward", one_entry_off).message
-    for message in (first, second):
-        assert "nan" not in message.lower(), message
-    assert "expected -inf (an impossible state), got -1e+30" in first, first
-    assert "expected -inf, got -inf" not in second, second
+    assert "expected -inf (an impossible state), got -1e+30" in messages[0], messages[0]
+    for message in (*messages, second):
+        assert "nan" not in message.lower() and "expected -inf, got -inf" not in message, message
+
+
+def test_a_crash_names_the_case_it_happened_on():
+    mine = retyped(L.ctc_loss_grad)
+
+    def fails_on_empty(logits, target, blank=0):
+        if not target:
+            raise IndexError("list index out of range")
+        return mine(logits, target, blank)
+
+    message = check("08.ctc_loss_grad", fails_on_empty).message
+    assert "IndexError" in message and "target = []" in message and "\n" not in message
+
+
+def test_a_hard_coded_blank_is_caught():
+    def greedy_blank_zero(log_probs, blank=0):
+        path = np.argmax(log_probs, axis=1)
+        return [int(k) for i, k in enumerate(path) if k != 0 and (i == 0 or k != path[i - 1])]
+
+    def forward_blank_zero(log_probs, target, blank=0):
+        return retyped(L.ctc_forward)(log_probs, target, 0)
+
+    assert check("08.greedy_decode", greedy_blank_zero).status == "wrong"
+    assert check("08.ctc_forward", forward_blank_zero).status == "wrong"
+
+
+def test_a_wrong_labelling_is_said_as_label_sequences():
+    def one_label_off(log_probs, blank=0):
+        labels = retyped(L.greedy_decode)(log_probs, blank)
+        return labels[:-1] + [labels[-1] + 1] if len(labels) > 2 else labels
+
+    message = check("08.greedy_decode", one_label_off).message
+    assert "expected [" in message and "got [" in message and "relative error" not in message, message
+
+
+def test_a_decoder_mistake_is_named_only_when_it_matches_every_case():
+    # the answer ignores beam_width: once it was told "you dropped the repeats" from one coincident case
+    assert check("08.beam_search", L._every_prefix.compute).message == L._every_prefix.explanation
 
 
 @pytest.mark.parametrize("name,mistake", [(n, m) for n, ms in MISTAKES.items() for m in ms],
@@ -297,3 +339,9 @@ def test_the_log_space_helpers_keep_float32_and_a_loss_may_be_any_float():
             return cast(loss), grad
         result = check("08.ctc_loss_grad", loss_as)
         assert result.passed, result.message
+
+
+def test_every_exercise_has_three_or_four_hints():
+    assert set(L.HINTS) == set(SOLUTIONS)
+    for steps in L.HINTS.values():
+        assert 3 <= len(steps) <= 4 and all(isinstance(s, str) and s for s in steps)
