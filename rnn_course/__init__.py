@@ -12,6 +12,8 @@ One module per concept:
 - ``model``: a recurrent cell plus a linear read-out, as one parameter dict
 - ``train``: a seeded training loop with a progress bar
 - ``tasks``: toy sequence tasks (adding problem, copy task, sines, characters)
+- ``ctc``: Connectionist Temporal Classification: its loss and gradient, greedy and beam-search decoding
+- ``handwriting``: lines of real handwritten digits, and a convolution + recurrent reader trained with CTC
 - ``plots``, ``widgets``, ``exercises``: what the notebooks show and check
 """
 

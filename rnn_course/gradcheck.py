@@ -20,7 +20,8 @@ def relative_error(a, b) -> float:
     a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
     if a.shape != b.shape:
         raise ValueError(f"cannot compare gradients of shapes {a.shape} and {b.shape}.")
-    return float(np.linalg.norm(a - b) / max(np.linalg.norm(a) + np.linalg.norm(b), 1e-300))
+    with np.errstate(all="ignore"):           # infinities give NaN, said as NaN, not as a warning
+        return float(np.linalg.norm(a - b) / max(np.linalg.norm(a) + np.linalg.norm(b), 1e-300))
 
 
 def numerical_gradient(f, x: np.ndarray, eps: float = 1e-5) -> np.ndarray:

@@ -65,6 +65,9 @@ MODELS = {
 #: Line styles that go with the models, so a greyscale print still tells them apart.
 LINESTYLE = {"RNN": "-", "LSTM": "-", "GRU": "-.", "minGRU": ":", "LSTM + attention": "-", "baseline": "--"}
 
+#: Lesson 8's CTC outputs: the blank (light, it is "nothing here") and the digit labels.
+CTC = {"blank": GREY, "label": BLUE}
+
 #: The RNN's three weight matrices in the unrolled diagram of lesson 2 and the text beside it.
 WEIGHTS = {"W_xh": BLUE, "W_hh": VERMILLION, "W_hy": BLUISH_GREEN}
 
@@ -107,5 +110,5 @@ def colour(name: str) -> str:
     raise ValueError(f"the palette has no colour for {name!r}; it knows: {known}.")
 
 
-__all__ = ["CLASSES", "CURVE", "DIVERGING_CMAP", "GATES", "GRU_GATES", "LINESTYLE", "MODELS", "NEUTRAL", "QUANTITY",
-           "SEQUENTIAL_CMAP", "SIGN", "STATES", "WEIGHTS", "colour", "shades"]
+__all__ = ["CLASSES", "CTC", "CURVE", "DIVERGING_CMAP", "GATES", "GRU_GATES", "LINESTYLE", "MODELS", "NEUTRAL",
+           "QUANTITY", "SEQUENTIAL_CMAP", "SIGN", "STATES", "WEIGHTS", "colour", "shades"]

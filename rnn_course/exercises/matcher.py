@@ -471,6 +471,35 @@ def close(got, expected, rtol: float = 1e-6, atol: float = 1e-8) -> bool:
         return bool(np.allclose(got.astype(np.float64), expected.astype(np.float64), rtol=r, atol=a))
 
 
+def _value_text(v) -> str:
+    """One entry as the learner reads it: -inf is named as the impossible state it stands for."""
+    v = float(v)
+    if v == -np.inf:
+        return "-inf (an impossible state)"
+    if v == np.inf:
+        return "+inf"
+    return "NaN" if np.isnan(v) else f"{v:.4g}"
+
+
+def _first_difference(g: np.ndarray, e: np.ndarray, rtol, atol) -> tuple:
+    """The index of the first entry of ``g`` that differs from ``e`` (equal infinities are equal)."""
+    r, a = tolerances(e, rtol, atol, g)
+    with np.errstate(all="ignore"):
+        differs = ~np.isclose(g.astype(np.float64), e.astype(np.float64), rtol=r, atol=a)
+    return tuple(int(i) for i in np.argwhere(differs)[0]) if differs.any() else ()
+
+
+def _error_text(g: np.ndarray, e: np.ndarray) -> str:
+    """ "relative error 0.031" over the entries where both are finite, "" when an infinity differs
+    (a relative error of NaN says nothing)."""
+    g, e = g.astype(np.float64), e.astype(np.float64)
+    both_inf = np.isinf(g) & np.isinf(e) & (g == e)
+    g, e = g[~both_inf], e[~both_inf]
+    if not (np.all(np.isfinite(g)) and np.all(np.isfinite(e))):
+        return ""
+    return f"relative error {relative_error(g, e):.2g}"
+
+
 def _argument_names(solution, n: int) -> list:
     try:
         names = list(inspect.signature(solution).parameters)
@@ -550,6 +579,8 @@ def _steps(ts: list) -> str:
 
 def _factor(g: np.ndarray, e: np.ndarray, rtol, atol) -> float | None:
     """The constant k with g = k e, if there is one (and it is not 1)."""
+    if not (np.all(np.isfinite(e)) and np.all(np.isfinite(g))):
+        return None
     denom = float(np.sum(e.astype(np.float64) ** 2))
     if denom == 0.0 or not np.any(np.abs(e) > tolerances(e, rtol, atol)[1]):
         return None
@@ -677,7 +708,13 @@ def argument_slip(got: list, solution, args, arg_names, outputs, rtol, atol) -> 
 
 
 def explain(labels, got: list, expected: list, rtol, atol, shapes: Shapes, direction: str = "forward") -> str:
-    """A one-line cause for outputs that are wrong, found without a list of mistakes."""
+    """A one-line cause for outputs that are wrong, found without a list of mistakes (infinities in
+    the values, such as -inf for an impossible state, raise no warnings)."""
+    with np.errstate(all="ignore"):
+        return _explain(labels, got, expected, rtol, atol, shapes, direction)
+
+
+def _explain(labels, got: list, expected: list, rtol, atol, shapes: Shapes, direction: str) -> str:
     wrong = [i for i, (g, e) in enumerate(zip(got, expected)) if not close(g, e, rtol, atol)]
     right = [labels[i] for i in range(len(got)) if i not in wrong]
     factors = {i: _factor(got[i], expected[i], rtol, atol) for i in wrong if got[i].shape == expected[i].shape}
@@ -714,8 +751,11 @@ def explain(labels, got: list, expected: list, rtol, atol, shapes: Shapes, direc
             text = _sequence_text(name, g, e, shapes.T, direction, rtol, atol)
         if text is None:
             unexplained.append(i)
-            text = f"{name} is off (relative error {relative_error(g, e):.2g})" if g.shape == e.shape else \
-                f"{name} has shape {g.shape}, expected {e.shape}"
+            if g.shape == e.shape:
+                error = _error_text(g, e)
+                text = f"{name} is off ({error})" if error else f"{name} is off"
+            else:
+                text = f"{name} has shape {g.shape}, expected {e.shape}"
         parts.append(text)
     if unexplained and len(unexplained) < len(wrong):     # name the causes found; the rest may follow from them
         parts = [part for i, part in zip(wrong, parts) if i not in unexplained]
@@ -766,8 +806,8 @@ def diagnose(answer, solution, args, mistakes=(), outputs=None, *, rtol=1e-6, at
                 raise Mistake(sentence(axes))
             flipped = " (transposed?)" if g.ndim > 1 and g.shape == e.shape[::-1] else ""
             raise Mistake(f"{name} has shape {g.shape}, expected {e.shape}{flipped}.{extra}")
-        if (isinstance(r, np.ndarray | np.generic) and e.dtype.kind == "f" and g.dtype.kind == "f"
-                and g.dtype != e.dtype):
+        if (isinstance(r, np.ndarray | np.generic) and e.ndim and e.dtype.kind == "f" and g.dtype.kind == "f"
+                and g.dtype != e.dtype):    # a single number (a loss) may come as any float, Python's included
             raise Mistake(f"{name} has dtype {g.dtype}, expected {e.dtype}, the dtype of the inputs: create new "
                           "arrays with the inputs' dtype (np.zeros_like keeps it; np.eye(C, dtype=...) takes it).")
         if not np.all(np.isfinite(g)) and np.all(np.isfinite(e)):
@@ -790,10 +830,11 @@ def diagnose(answer, solution, args, mistakes=(), outputs=None, *, rtol=1e-6, at
         text = explain(labels, got, expected, rtol, atol, shapes, direction)
         if not text.startswith("your result is off"):
             raise Mistake(text)
-        at = np.unravel_index(np.argmax(np.abs(g.astype(float) - e)), e.shape) if e.ndim else ()
-        where = f"at index {tuple(int(i) for i in at)} " if e.ndim else ""
-        raise Mistake(f"your result differs from the expected one (relative error {relative_error(g, e):.2g}): "
-                      f"{where}expected {e[at]:.4g}, got {g[at]:.4g}.")
+        at = _first_difference(g, e, rtol, atol) if e.ndim else ()
+        where = f"first at index {at} " if e.ndim else ""
+        error = _error_text(g, e)
+        raise Mistake(f"your result differs from the expected one{f' ({error})' if error else ''}: "
+                      f"{where}expected {_value_text(e[at])}, got {_value_text(g[at])}.")
     raise Mistake(explain(labels, got, expected, rtol, atol, shapes, direction))
 
 
