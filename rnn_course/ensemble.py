@@ -190,15 +190,45 @@ def train_forecasters(cell: str, series, window: int, seeds, *, hidden_size: int
             for k, s in enumerate(seeds)}
 
 
-def seed_table(runs, *, solved_within: float = 0.5) -> str:
+def format_share(share: float, floor: float | None = None) -> str:
+    """A fraction of the test sequences as a whole percentage, or ``"<10%"`` below ``floor`` (here 0.10).
+
+    A model that found nothing answers within the tolerance about as often as a baseline, and which of
+    those few answers land inside moves with the machine's floating-point rounding over hundreds of
+    training steps: below the floor only the bound is printed, the same on every machine.
+    """
+    if floor is not None and share < floor:
+        return f"<{floor:.0%}"
+    return f"{share:.0%}"
+
+
+def format_seed_mse(mse: float, ceiling: float | None = None) -> str:
+    """A test MSE as :func:`rnn_course.experiments.format_mse` prints it, or ``">0.1"`` above ``ceiling``
+    (for the same reason as :func:`format_share`'s floor)."""
+    from .experiments import format_mse
+
+    if ceiling is not None and mse > ceiling:
+        return f">{ceiling:g}"
+    return format_mse(mse)
+
+
+def seed_table(runs, *, solved_within: float = 0.5, floor: float | None = None) -> str:
     """One line per model: size, parameters, each seed's fraction of test answers within 0.04, their mean,
-    and how many seeds answer at least ``solved_within`` of the test sequences within 0.04."""
+    and how many seeds answer at least ``solved_within`` of the test sequences within 0.04. Fractions below
+    ``floor`` print as the bound only (:func:`format_share`)."""
     seeds = runs[0].seeds
     head = (f"{'model':<22}{'params':>7}  " + "".join(f"{'seed ' + str(s):>8}" for s in seeds)
             + f"{'mean':>8}  {'seeds >= ' + format(solved_within, '.0%'):>12}")
     lines = [head]
     for r in runs:
         name = f"{r.cell.upper()}, H = {r.hidden_size}"
-        lines.append(f"{name:<22}{r.n_params:>7}  " + "".join(f"{w:>8.0%}" for w in r.within)
-                     + f"{r.within.mean():>8.0%}  {int(np.sum(r.within >= solved_within)):>7} of {len(seeds)}")
+        lines.append(f"{name:<22}{r.n_params:>7}  " + "".join(f"{format_share(w, floor):>8}" for w in r.within)
+                     + f"{format_share(r.within.mean(), floor):>8}  "
+                     + f"{int(np.sum(r.within >= solved_within)):>7} of {len(seeds)}")
     return "\n".join(lines)
+
+
+def mse_table(runs, *, ceiling: float | None = None) -> str:
+    """One line per model: each seed's test MSE (:func:`format_seed_mse`; above ``ceiling`` only the bound)."""
+    return "\n".join(f"{r.cell.upper() + ', H = ' + str(r.hidden_size):<22}"
+                     + "".join(f"{format_seed_mse(m, ceiling):>8}" for m in r.test_mse) for r in runs)

@@ -46,3 +46,16 @@ def test_stacked_forecasters_equal_separate_ones():
             for key, value in alone.snapshots[b].items():
                 np.testing.assert_allclose(stacked[seed].snapshots[b][key], value, rtol=1e-10, atol=1e-12)
         np.testing.assert_allclose(stacked[seed].losses, alone.losses, rtol=1e-10)
+
+
+def test_a_share_below_the_floor_and_an_mse_above_the_ceiling_print_only_the_bound():
+    assert ensemble.format_share(0.0796, 0.10) == "<10%" and ensemble.format_share(0.0796) == "8%"
+    assert ensemble.format_share(0.10, 0.10) == "10%" and ensemble.format_share(0.4176, 0.10) == "42%"
+    assert ensemble.format_seed_mse(0.1653, 0.1) == ">0.1" and ensemble.format_seed_mse(0.1653) == "0.17"
+    assert ensemble.format_seed_mse(0.00115, 0.1) == "1e-3"
+    runs = [ensemble.train_adding_seeds("rnn", 4, (0, 1), hidden_size=3, steps=2)]
+    runs[0].within[:] = (0.07, 0.55)
+    runs[0].test_mse[:] = (0.17, 0.004)
+    row = ensemble.seed_table(runs, floor=0.10).splitlines()[1]
+    assert row.split()[-6:] == ["<10%", "55%", "31%", "1", "of", "2"], row
+    assert ensemble.mse_table(runs, ceiling=0.1).split()[-2:] == [">0.1", "4e-3"]
