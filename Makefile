@@ -34,11 +34,22 @@ lab: install
 	$(BIN)/rnn-course start
 
 ## Everything README promises: lint; with the newest dependencies, the unit tests, every notebook through
-## nbval, the browser tests and the book (built first when missing or stale); then `make test-oldest`.
+## nbval, the browser tests and the book (built first when missing or stale); and beside them, in the
+## background, `make test-oldest` (most of the suite is one process at a time, so on two cores the second
+## environment's run costs little extra time). Its report follows the newest versions' report.
 ## -rs: any skipped test is listed with its reason.
+OLDEST_RUN_LOG := build/test-oldest.log
 test: install-test lint $(BOOK_INDEX)
-	$(BIN)/python -m pytest -rs $(PYTEST_NBVAL)
-	$(MAKE) --no-print-directory test-oldest
+	@mkdir -p build
+	@echo "test: the oldest supported versions are tested beside these (make test-oldest; report at the end)"
+	@$(MAKE) --no-print-directory test-oldest > $(OLDEST_RUN_LOG) 2>&1 & oldest=$$!; \
+	$(BIN)/python -m pytest -rs $(PYTEST_NBVAL); newest=$$?; \
+	wait $$oldest; old=$$?; \
+	echo "================ make test-oldest (ran beside the tests above) ================"; \
+	cat $(OLDEST_RUN_LOG); \
+	echo "test: newest versions $$([ $$newest = 0 ] && echo passed || echo FAILED)," \
+	     "oldest versions $$([ $$old = 0 ] && echo passed || echo FAILED)"; \
+	[ $$newest = 0 ] && [ $$old = 0 ]
 
 ## The unit tests and every notebook through nbval again, in a second environment (.venv-oldest) holding
 ## the oldest versions pyproject.toml allows (.ci/oldest-constraints.txt). Not the browser tests, nor the
