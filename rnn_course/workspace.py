@@ -24,6 +24,7 @@ from datetime import datetime
 from pathlib import Path
 
 from rnn_course.exercises import core
+from rnn_course.exercises import help as learner_help
 from rnn_course.exercises import progress as record
 
 DEFAULT_WORKSPACE = "rnn-course-work"
@@ -431,6 +432,7 @@ def progress_report(workspace: Path | str | None = None, lesson: str | None = No
         number = lesson_prefix(lesson)
         rows = [r for r in rows if r.name.startswith(number + ".")]
     titles = _lesson_names()
+    asked = learner_help.help_summary(workspace)
     passed = sum(r.passed for r in rows)
     lines = [f"Progress in {workspace}: {passed} of {len(rows)} exercises pass (in the lessons' copies there now)."]
     width = max((len(r.name) for r in rows), default=0)
@@ -445,7 +447,7 @@ def progress_report(workspace: Path | str | None = None, lesson: str | None = No
         status = STATUS_LABELS.get(row.status, row.status)
         if row.latest and row.latest.get("status") != row.status:
             status = f"best: {status}; latest: {_label(row.latest)}{_when(row.latest)}"
-        lines.append(f"  [{mark}] {row.name:<{width}}  {row.title}  ({status})")
+        lines.append(f"  [{mark}] {row.name:<{width}}  {row.title}  ({status}{help_note(row.name, asked)})")
         for old in row.earlier:
             where = (f"earlier copy of {old.notebook}" if old.notebook else
                      "a copy recorded before copies were told apart" if old.copy == record.EARLIER_COPY else
@@ -457,6 +459,23 @@ def progress_report(workspace: Path | str | None = None, lesson: str | None = No
         lines.append("An exercise counts once its check cell has run in a lesson inside this workspace; after "
                      "`rnn-course reset`, the fresh copy starts again (earlier copies' results stay listed).")
     return "\n".join(lines)
+
+
+def help_note(name: str, asked: dict) -> str:
+    """What the learner asked for on exercise ``name``, to follow its result: "; 2 of 3 hints, solution seen"
+    (empty when nothing was asked). ``asked`` is :func:`rnn_course.exercises.help_summary`'s record."""
+    entry = asked.get(name) or {}
+    parts = []
+    if entry.get("hints"):
+        try:
+            total = len(learner_help.hints_for(name))
+        except (ValueError, ImportError):
+            total = 0
+        count = entry["hints"]
+        parts.append(f"{count} of {total} hints" if total else f"{count} hint{'s' if count != 1 else ''}")
+    if entry.get("solution_seen"):
+        parts.append("solution seen")
+    return "; " + ", ".join(parts) if parts else ""
 
 
 def _lesson_names() -> dict[str, str]:

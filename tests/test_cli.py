@@ -607,6 +607,25 @@ def test_progress_lists_which_exercises_pass_in_the_workspace(started, monkeypat
     assert [entry["best"]["status"] for entry in recorded.values()] == ["correct"]
 
 
+def test_progress_says_how_many_hints_were_taken_and_whether_the_solution_was_seen(started, monkeypatch, capsys):
+    from rnn_course.exercises import help as learner_help
+
+    monkeypatch.chdir(started)
+    learner_help.hint("02.rnn_backward")
+    learner_help.hint("02.rnn_backward")
+    learner_help.show_solution("04.lstm_forward")
+    capsys.readouterr()
+    status, out, _ = run(capsys, "progress", "-w", str(started))
+    assert status == 0
+    total = len(learner_help.hints_for("02.rnn_backward"))
+    backward = next(line for line in out.splitlines() if "02.rnn_backward" in line)
+    forward = next(line for line in out.splitlines() if "04.lstm_forward " in line)
+    assert backward.endswith(f"(not checked yet; 2 of {total} hints)"), backward
+    assert forward.endswith("; solution seen)"), forward
+    untouched = next(line for line in out.splitlines() if "01.dense_forward" in line)
+    assert "hint" not in untouched and "solution" not in untouched, untouched
+
+
 def test_a_lesson_run_in_the_workspace_records_progress(lessons, started, capsys):
     """As in JupyterLab: the kernel runs in the notebook's folder, and check() records there."""
     nbformat = pytest.importorskip("nbformat")
