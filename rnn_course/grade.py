@@ -47,7 +47,8 @@ from rnn_course.exercises import core
 from rnn_course.sandbox import LearnerFunction, RunStopped, Session, clean, drop_scratch, sandbox_problem  # noqa: F401
 
 STATUSES = ("correct", "wrong", "not attempted", "error")
-CSV_COLUMNS = ("learner", "lesson", "exercise", "status", "message")
+CSV_COLUMNS = ("learner", "lesson", "exercise", "status", "message", "hints", "solution_seen")
+HELP_LIMIT = 2**20                 # a help.json over 1 MB is not read
 DEFAULT_TIMEOUT = 300.0
 LEARNER_BUDGET_FACTOR = 3          # a learner's notebooks together may run for 3 x --timeout
 FILE_LIMIT = 20 * 2**20            # a notebook over 20 MB is not read
@@ -72,6 +73,8 @@ class Row:
     exercise: str      # the exercise's name, "04.lstm_step"; "" for a file that could not be matched
     status: str        # one of STATUSES
     message: str
+    hints: int = 0               # hints taken, as the learner's help.json records them
+    solution_seen: bool = False  # the solution was shown, as the learner's help.json records it
 
 
 @dataclass
@@ -308,6 +311,44 @@ def _parse_notebook(text: str) -> dict:
     return data
 
 
+def learner_help(folder: Path) -> dict:
+    """What the learner asked for, per exercise, from every ``help.json`` in their folder (the file
+    ``hint()`` and ``show_solution()`` keep in a workspace): the most hints any copy records, and
+    whether any says the solution was seen. It is the learner's own record, so a learner can edit or
+    delete it; it is read with the notebooks' care (no links followed, regular files of at most 1 MB,
+    nothing but counts and yes/no kept) and never run."""
+    import stat
+
+    from rnn_course.exercises.help import HELP_FILE, clean_record
+
+    merged: dict[str, dict] = {}
+    if folder.is_symlink() or not folder.is_dir():
+        return merged
+    for top, dirs, files in os.walk(folder, followlinks=False):
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        if HELP_FILE not in files:
+            continue
+        try:
+            fd = os.open(Path(top, HELP_FILE), os.O_RDONLY | os.O_NOFOLLOW | getattr(os, "O_NONBLOCK", 0))
+        except OSError:
+            continue
+        with os.fdopen(fd, "rb") as f:
+            if not stat.S_ISREG(os.fstat(f.fileno()).st_mode):
+                continue
+            data = f.read(HELP_LIMIT + 1)
+        if len(data) > HELP_LIMIT:
+            continue
+        try:
+            record = clean_record(json.loads(data.decode("utf-8")))
+        except (ValueError, RecursionError):
+            continue
+        for name, entry in record.items():
+            into = merged.setdefault(name, {"hints": 0, "solution_seen": False})
+            into["hints"] = max(into["hints"], entry["hints"])
+            into["solution_seen"] = into["solution_seen"] or entry["solution_seen"]
+    return merged
+
+
 # ---------------------------------------------------------------------------------------
 # Grading one notebook, one learner
 # ---------------------------------------------------------------------------------------
@@ -495,8 +536,12 @@ def grade_room(room: Path | str, timeout: float = DEFAULT_TIMEOUT, jobs: int | N
             report.rows.append(Row(submission.learner, "", "", "error", f"{label}: {outcome.stopped}"))
         else:
             by_lesson.setdefault((submission.learner, submission.lesson), []).append((label, outcome))
+    asked = {learner: learner_help(room / learner) for learner in found}
     for (learner, lesson), runs in sorted(by_lesson.items()):
-        report.rows += rows_for(learner, lesson, lessons[lesson], runs)
+        for row in rows_for(learner, lesson, lessons[lesson], runs):
+            entry = asked.get(learner, {}).get(row.exercise, {})
+            row.hints, row.solution_seen = entry.get("hints", 0), entry.get("solution_seen", False)
+            report.rows.append(row)
     report.rows.sort(key=lambda r: (r.learner, r.lesson, r.exercise))
     report.seconds = time.monotonic() - started
     return report
@@ -537,11 +582,13 @@ def spreadsheet_safe(text) -> str:
 
 
 def write_csv(rows: Iterable[Row], out) -> None:
-    """The rows as CSV with the header ``learner,lesson,exercise,status,message``."""
+    """The rows as CSV with the header ``learner,lesson,exercise,status,message,hints,solution_seen``
+    (the last two from the learner's help.json: a number, and yes or no)."""
     writer = csv.writer(out)
     writer.writerow(CSV_COLUMNS)
     for row in rows:
-        writer.writerow([spreadsheet_safe(v) for v in (row.learner, row.lesson, row.exercise, row.status, row.message)])
+        writer.writerow([spreadsheet_safe(v) for v in (row.learner, row.lesson, row.exercise, row.status, row.message)]
+                        + [str(int(row.hints)), "yes" if row.solution_seen else "no"])
 
 
 def save_csv(rows: Iterable[Row], path: Path | str) -> None:
@@ -590,6 +637,14 @@ def summary(report: Report) -> str:
     out = [f"Correct exercises out of each lesson's, per learner ({graded} lesson notebook(s) graded "
            f"in {report.seconds:.0f} s; - nothing handed in, ! an exercise got `error`: see the CSV):", "",
            table(report)]
+    helped = {}
+    for r in report.rows:
+        if r.solution_seen:
+            helped.setdefault(r.learner, []).append(r.exercise)
+    if helped:
+        out += ["", "Exercises whose solution the learner asked to see (from each learner's own help.json, which a "
+                "learner can edit; the CSV also counts hints):"]
+        out += [f"  {clean(learner)[:40]}: {', '.join(names)}" for learner, names in helped.items()]
     if report.problems:
         out += ["", "Notebooks that stopped (the checks after the stop count as `error`):"]
         out += [f"  {clean(label)}: {clean(reason)}" for label, reason in report.problems]

@@ -9,6 +9,7 @@ import asyncio
 import csv
 import io
 import json
+import os
 import pickle
 import sys
 from concurrent.futures import ThreadPoolExecutor
@@ -96,6 +97,10 @@ def room(tmp_path_factory):
     write(room / "grace" / "01_neural_networks.ipynb",                    # named as lesson 1, checks nothing
           {"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5})
     write(room / "grace" / ".ipynb_checkpoints" / "other-checkpoint.ipynb", lesson6())   # hidden: skipped
+    # What hint() and show_solution() record in a workspace; two copies of the record are merged.
+    (room / "grace" / "rnn-course-work" / "help.json").write_text(json.dumps(
+        {"06.which_gate": {"hints": 2, "solution_seen": False}, "01.dense_forward": {"hints": 1}}))
+    (room / "grace" / "help.json").write_text(json.dumps({"06.which_gate": {"hints": 1, "solution_seen": True}}))
     broken = LESSON.read_text(encoding="utf-8")
     (room / "alan").mkdir()
     (room / "alan" / LESSON.name).write_text(broken[: len(broken) // 2], encoding="utf-8")  # not valid JSON
@@ -119,7 +124,10 @@ def test_grade_writes_a_row_per_learner_and_exercise_of_each_lesson_handed_in(ro
     _, _, status, csv_file = room
     assert status == 0
     rows = read_csv(csv_file)
-    assert list(rows[0]) == ["learner", "lesson", "exercise", "status", "message"]
+    assert list(rows[0]) == ["learner", "lesson", "exercise", "status", "message", "hints", "solution_seen"]
+    asked = {(r["learner"], r["exercise"]): (r["hints"], r["solution_seen"]) for r in rows if r["hints"] != "0"
+             or r["solution_seen"] != "no"}
+    assert asked == {("grace", "06.which_gate"): ("2", "yes"), ("grace", "01.dense_forward"): ("1", "no")}
     got = {(r["learner"], r["lesson"], r["exercise"]): r["status"] for r in rows}
     assert got == {
         ("ada", "06", "06.tf1_to_course"): "correct",
@@ -153,7 +161,7 @@ def test_grade_never_writes_to_the_submissions(room):
 
 @needs_sandbox
 def test_grade_prints_learners_by_lessons_with_counts_of_correct(room):
-    rows = [grade.Row(*r.values()) for r in read_csv(room[3])]
+    rows = [grade.Row(*list(r.values())[:5]) for r in read_csv(room[3])]
     report = grade.Report(rows=rows, lessons=list(grade.lesson_exercises()),
                           problems=[("alan/x.ipynb", "the file is not valid JSON")])
     lines = grade.table(report).splitlines()
@@ -315,7 +323,7 @@ def test_learner_text_is_cleaned_for_the_terminal_and_the_spreadsheet():
     assert grade.spreadsheet_safe("\tx") == "x".rjust(2)              # a tab is cleaned to a space first
     out = io.StringIO()
     grade.write_csv([grade.Row("=cmd|' /C calc'!A0", "06", "06.x", "wrong", "\x1b]0;title\x07ok")], out)
-    assert out.getvalue().splitlines()[1] == "'=cmd|' /C calc'!A0,06,06.x,wrong,ok"
+    assert out.getvalue().splitlines()[1] == "'=cmd|' /C calc'!A0,06,06.x,wrong,ok,0,no"
 
 
 def test_the_protocol_refuses_what_is_not_plain_data():
@@ -360,3 +368,29 @@ def test_grade_help_explains_the_room_the_sandbox_and_the_statuses(capsys):
                   "bubblewrap", "--no-sandbox", "only for notebooks you trust", "--scheduler ADDRESS",
                   "only read", "not attempted", "not valid JSON", "`error`", "install bubblewrap"]:
         assert words in text, words
+
+
+def test_a_learners_help_record_is_read_with_care_and_never_trusted_for_more_than_counts(tmp_path):
+    folder = tmp_path / "mallory"
+    (folder / "deep").mkdir(parents=True)
+    (tmp_path / "secret.json").write_text(json.dumps({"02.rnn_step": {"hints": 3, "solution_seen": True}}))
+    (folder / "help.json").symlink_to(tmp_path / "secret.json")                # a link: not followed
+    (folder / "deep" / "help.json").write_text("[" * 100_000 + "]" * 100_000)   # too deep to parse: skipped
+    (folder / ".hidden").mkdir()
+    (folder / ".hidden" / "help.json").write_text(json.dumps({"02.rnn_step": {"hints": 9}}))   # hidden: skipped
+    assert grade.learner_help(folder) == {}
+    big = folder / "big"
+    big.mkdir()
+    (big / "help.json").write_text(json.dumps({"02.rnn_step": {"hints": 1}}) + " " * grade.HELP_LIMIT)
+    assert grade.learner_help(folder) == {}
+    (folder / "deep" / "help.json").write_text(json.dumps(
+        {"02.rnn_step": {"hints": True, "solution_seen": "yes"}, "01.xor_by_hand": {"hints": 2, "solution_seen": True},
+         "=cmd|' /C calc'!A0": {"hints": 10**9}}))
+    assert grade.learner_help(folder) == {
+        "02.rnn_step": {"hints": 0, "solution_seen": False},
+        "01.xor_by_hand": {"hints": 2, "solution_seen": True},
+        "=cmd|' /C calc'!A0": {"hints": 0, "solution_seen": False}}
+    os.mkfifo(folder / "fifo")
+    (folder / "pipe").mkdir()
+    os.mkfifo(folder / "pipe" / "help.json")                                    # a pipe: never blocks the grader
+    assert grade.learner_help(folder)["01.xor_by_hand"]["hints"] == 2

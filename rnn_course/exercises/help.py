@@ -243,14 +243,20 @@ def read_help(workspace) -> dict:
         data = json.loads((Path(workspace) / HELP_FILE).read_text())
     except (OSError, ValueError):
         return {}
+    return clean_record(data)
+
+
+def clean_record(data) -> dict:
+    """A help record read from JSON, keeping only well-formed entries: ``{exercise: {"hints": n,
+    "solution_seen": bool}}`` (anything else, or a file that is not such a record, gives ``{}``)."""
     if not isinstance(data, dict):
         return {}
     clean = {}
     for name, entry in data.items():
-        if isinstance(entry, dict):
+        if isinstance(name, str) and isinstance(entry, dict):
             hints = entry.get("hints", 0)
-            clean[name] = {"hints": hints if isinstance(hints, int) and hints >= 0 else 0,
-                           "solution_seen": entry.get("solution_seen") is True}
+            ok = isinstance(hints, int) and not isinstance(hints, bool) and 0 <= hints < 1000
+            clean[name] = {"hints": hints if ok else 0, "solution_seen": entry.get("solution_seen") is True}
     return clean
 
 
