@@ -150,11 +150,11 @@ def forward(params: dict, x, h0=None):
 def backward(dh, cache):
     """Backpropagation through time for :func:`forward`.
 
-    dh (T, B, H): the loss gradient for every h[t] (zeros where a step has no loss).
+    dh (T, B, H): the loss gradient for every step's state, ``dh[t-1]`` at h_t (zeros where a step has no loss).
     Returns ``(dx (T, B, D), dh0 (B, H), grads)``, ``grads`` keyed like the parameters.
 
     With a_x = W_x x_t + b_x and a_h = W_h h_{t-1} + b_h the pre-activations, and g the
-    total gradient reaching h_t (its own dh[t] plus what flows back from step t + 1):
+    total gradient reaching h_t (its own ``dh[t-1]`` plus what flows back from step t + 1):
 
         dn  = g (1 - z),            da_n = dn (1 - n^2)           (both a_xn and r * a_hn)
         dz  = g (h_{t-1} - n),      da_z = dz z (1 - z)

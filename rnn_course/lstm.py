@@ -162,10 +162,10 @@ def forward(params: dict, x, h0=None, c0=None):
 def backward(dh, cache, dc=None, *, return_dc_steps: bool = False):
     """Backpropagation through time for :func:`forward`.
 
-    dh (T, B, H): loss gradient for every h[t]; dc (T, B, H) or None: for every c[t].
+    dh (T, B, H): loss gradient for every step's h, ``dh[t-1]`` at h_t; dc (T, B, H) or None: the same for c.
     Returns ``(dx (T, B, D), dh0 (B, H), dc0 (B, H), grads)``, ``grads`` keyed like the
     parameters. With ``return_dc_steps=True`` a fifth value holds the total gradient that
-    reached every c[t], (T, B, H): lesson 4's constant error carousel.
+    reached every step's cell state, (T, B, H): lesson 4's constant error carousel.
     """
     h, c, x = cache["h"], cache["c"], cache["x"]
     W_x, W_h = cache["W_x"], cache["W_h"]

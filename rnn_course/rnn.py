@@ -6,7 +6,8 @@ For every time step t = 1..T and every sequence in the batch:
 
 Shapes (time-major): x (T, B, D), h (T, B, H), W_xh (H, D), W_hh (H, H), b_h (H,).
 In batched code a row vector times a transposed matrix does the same as the column
-form above: ``h[t] = tanh(x[t] @ W_xh.T + h[t-1] @ W_hh.T + b_h)``.
+form above. The array ``h[t-1]`` holds h_t (``h0`` is h_0, not in ``h``), so step t reads
+``h[t-1] = tanh(x[t-1] @ W_xh.T + h_prev @ W_hh.T + b_h)``, with ``h_prev`` = ``h[t-2]``, or ``h0`` at t = 1.
 
 The input projection ``x @ W_xh.T + b_h`` of all T steps is one matrix product;
 only the recurrence, which really depends on the previous step, loops in Python.
@@ -119,12 +120,12 @@ def forward(params: dict, x, h0=None, activation: str = "tanh"):
 def backward(dh, cache, *, return_dh_steps: bool = False):
     """Backpropagation through time for :func:`forward`.
 
-    dh (T, B, H) is the loss gradient for every h[t] (zeros where a step has no loss).
+    dh (T, B, H) is the loss gradient for every step's state, ``dh[t-1]`` at h_t (zeros where a step has no loss).
     Returns ``(dx (T, B, D), dh0 (B, H), grads)`` with ``grads`` keyed like the parameters.
 
-    Walking back from t = T: the gradient reaching h[t] is its own dh[t] plus what flows
-    back from step t + 1 through W_hh. With ``return_dh_steps=True`` a fourth value holds
-    that total gradient for every h[t], (T, B, H): what lesson 3 plots against the lag.
+    Walking back from t = T to t = 1: the gradient reaching h_t is its own ``dh[t-1]`` plus what
+    flows back from step t + 1 through W_hh. With ``return_dh_steps=True`` a fourth value holds
+    that total gradient for every step, (T, B, H): what lesson 3 plots against the lag.
     """
     h, x, h0 = cache["h"], cache["x"], cache["h0"]
     W_xh, W_hh = cache["W_xh"], cache["W_hh"]

@@ -273,3 +273,19 @@ def test_learner_or_reference_picks_the_learners_function_only_once_it_passes(tm
 
     function, used = core.learner_or_reference("02.rnn_backward", mine, placeholder, "the package's")
     assert function is mine and used == "your mine, which passes 02.rnn_backward."
+
+
+def test_a_mistyped_name_in_a_notebook_is_one_line_with_the_likely_name(capsys):
+    from IPython.core.interactiveshell import InteractiveShell
+
+    shell = InteractiveShell.instance()
+    try:
+        shell.run_cell('from rnn_course.exercises import check, hint\ncheck("02.rnn_stpe", None)')
+        shown = capsys.readouterr().out.strip().splitlines()
+        assert shown == ["UnknownExercise: there is no exercise called '02.rnn_stpe'; did you mean '02.rnn_step'? "
+                         "lesson 02's are " + ", ".join(n for n in core.all_exercises() if n.startswith("02.")) + "."]
+        shell.run_cell('hint("nope")')
+        shown = capsys.readouterr().out.strip().splitlines()
+        assert len(shown) == 1 and "no exercise called 'nope'" in shown[0] and "Traceback" not in shown[0]
+    finally:
+        InteractiveShell.clear_instance()

@@ -115,3 +115,123 @@ def test_gru_step_without_the_recurrent_bias():
     def no_b_h(x_t, h_prev, W_x, W_h, b_x, b_h):
         return gru_step(x_t, h_prev, W_x, W_h, b_x, 0 * b_h)
     _says("07.gru_step", no_b_h, "recurrent biases b_h are missing")
+
+
+# --- the second review of lessons 1-7 (first-time learner), written as the learner wrote them -----------------
+
+
+def test_dense_backward_returned_in_another_order():
+    def dense_backward(dA, X, W, A):
+        dZ = dA * (1 - A ** 2)
+        return dZ.sum(axis=0), dZ.T @ X, dZ @ W
+    _says("01.dense_backward", dense_backward, "you returned db, dW, dX; return dX, dW, db")
+
+
+def test_rnn_step_with_the_recurrent_term_outside_the_tanh():
+    def rnn_step(x_t, h_prev, W_xh, W_hh, b_h):
+        return np.tanh(x_t @ W_xh.T + b_h) + h_prev @ W_hh.T
+    _says("02.rnn_step", rnn_step, "recurrent term h_prev @ W_hh.T after the tanh")
+
+
+def test_rnn_forward_looping_backwards_and_appending_in_loop_order():
+    def rnn_forward(x, h0, W_xh, W_hh, b_h):
+        out, h = [], h0
+        for t in reversed(range(len(x))):
+            h = np.tanh(x[t] @ W_xh.T + h @ W_hh.T + b_h)
+            out.append(h)
+        return np.stack(out)
+    _says("02.rnn_forward", rnn_forward, "runs backwards in time")
+
+
+def test_softmax_gradient_with_a_float64_one_hot_says_the_values_are_right():
+    def softmax_cross_entropy_backward(logits, targets):
+        z = logits - logits.max(axis=1, keepdims=True)
+        p = np.exp(z) / np.exp(z).sum(axis=1, keepdims=True)
+        return (p - np.eye(logits.shape[1])[targets]) / len(logits)
+    _says("02.softmax_cross_entropy_backward", softmax_cross_entropy_backward,
+          "your values are right; only the dtype differs")
+
+
+def test_clip_grad_norm_returning_none_for_the_norm():
+    def clip_grad_norm(grads, max_norm):
+        norm = np.sqrt(sum((g ** 2).sum() for g in grads.values()))
+        scale = min(1.0, max_norm / (norm + 1e-6))
+        return {k: g * scale for k, g in grads.items()}, None
+    _says("03.clip_grad_norm", clip_grad_norm, "one number; yours is None")
+
+
+def test_lstm_step_backward_with_the_bias_gradient_not_summed():
+    def lstm_step_backward(dh_t, dc_t, cache):
+        dx_t, dh_prev, dc_prev, grads = reference_step_backward(dh_t, dc_t, cache)
+        H = dh_t.shape[1]
+        i, f, g, o, c_t = cache["i"], cache["f"], cache["g"], cache["o"], cache["c_t"]
+        dc = dc_t + dh_t * o * (1 - np.tanh(c_t) ** 2)
+        da = np.concatenate([dc * g * i * (1 - i), dc * cache["c_prev"] * f * (1 - f), dc * i * (1 - g ** 2),
+                             dh_t * np.tanh(c_t) * o * (1 - o)], axis=1)
+        assert da.shape[1] == 4 * H
+        return dx_t, dh_prev, dc_prev, {**grads, "b": da}
+    _says("04.lstm_step_backward", typed(lstm_step_backward), "sum da over the examples (axis 0)")
+
+
+def _jacobian(drop=None, columns=False):
+    def lstm_step_jacobian(x_t, h_prev, c_prev, W_x, W_h, b):
+        H = h_prev.shape[1]
+        a = x_t @ W_x.T + h_prev @ W_h.T + b
+        sig = lambda z: 1 / (1 + np.exp(-z))          # noqa: E731
+        i, f, g, o = sig(a[:, :H]), sig(a[:, H:2 * H]), np.tanh(a[:, 2 * H:3 * H]), sig(a[:, 3 * H:])
+        tc = np.tanh(f * c_prev + i * g)
+        D = (lambda v, W: W[None] * v[:, None, :]) if columns else (lambda v, W: v[:, :, None] * W)  # noqa: E731
+        routes = {"f": D(c_prev * f * (1 - f), W_h[H:2 * H]), "i": D(g * i * (1 - i), W_h[:H]),
+                  "g": D(i * (1 - g ** 2), W_h[2 * H:3 * H])}
+        dc_dh = sum(r for k, r in routes.items() if k != drop)
+        k = (o * (1 - tc ** 2))[:, :, None]
+        dh_dh = D(tc * o * (1 - o), W_h[3 * H:]) + k * dc_dh
+        dc_dc = f[:, :, None] * np.eye(H)
+        return np.concatenate([np.concatenate([dh_dh, k * dc_dc], 2), np.concatenate([dc_dh, dc_dc], 2)], 1)
+    return lstm_step_jacobian
+
+
+def test_lstm_step_jacobian_with_one_gate_route_left_out_or_the_columns_scaled():
+    for gate, route in (("f", "W_hf"), ("i", "W_hi"), ("g", "W_hg")):
+        _says("04.lstm_step_jacobian", _jacobian(drop=gate), f"leaves out one of the three routes through the gates, "
+              f"D(")
+        assert route in check("04.lstm_step_jacobian", _jacobian(drop=gate)).message
+    _says("04.lstm_step_jacobian", _jacobian(columns=True), "scaled the columns of the W_h blocks")
+    assert check("04.lstm_step_jacobian", _jacobian()).passed
+
+
+def test_gru_backward_reading_the_state_after_the_step():
+    from rnn_course.exercises.lesson07 import gru_step_backward
+
+    def gru_backward(dh, x, h0, W_x, W_h, b_x, b_h):
+        from rnn_course import gru
+        hs, _ = gru.forward({"W_x": W_x, "W_h": W_h, "b_x": b_x, "b_h": b_h}, x, h0)
+        hs = np.concatenate([h0[None], hs])
+        dx, dh_next = np.zeros_like(x), np.zeros_like(h0)
+        total = [np.zeros_like(p) for p in (W_x, W_h, b_x, b_h)]
+        for t in reversed(range(len(x))):
+            dx[t], dh_next, *share = gru_step_backward(dh[t] + dh_next, x[t], hs[t + 1], W_x, W_h, b_x, b_h)
+            total = [a + s for a, s in zip(total, share)]
+        return (dx, dh_next, *total)
+    result = check("07.gru_backward", gru_backward)
+    assert result.status == "wrong" and ("h_{t-1}, the state the step read" in result.message
+                                         or "rnn_course" in result.message), result.message
+
+
+def test_reverse_layer_returning_the_pair_or_flipping_another_axis():
+    from rnn_course import gru
+
+    def pair(x, h0, W_x, W_h, b_x, b_h):
+        h = gru.forward({"W_x": W_x, "W_h": W_h, "b_x": b_x, "b_h": b_h}, x[::-1], h0)
+        return h[::-1]
+
+    def batch_axis(x, h0, W_x, W_h, b_x, b_h):
+        h, _ = gru.forward({"W_x": W_x, "W_h": W_h, "b_x": b_x, "b_h": b_h}, x[:, ::-1], h0)
+        return h[:, ::-1]
+
+    def feature_axis(x, h0, W_x, W_h, b_x, b_h):
+        h, _ = gru.forward({"W_x": W_x, "W_h": W_h, "b_x": b_x, "b_h": b_h}, np.flip(x, -1), h0)
+        return h
+    _says("07.reverse_layer", pair, "returns a pair (h, cache); take h out of it first")
+    _says("07.reverse_layer", batch_axis, "you reversed axis 1 of x (the batch")
+    _says("07.reverse_layer", feature_axis, "you reversed axis 2 of x (the features")

@@ -206,10 +206,25 @@ def all_exercises() -> dict:
     return dict(sorted(REGISTRY.items()))
 
 
+class UnknownExercise(ValueError):
+    """A name no exercise has (a typo in a check, hint or show_solution cell). In a notebook it shows
+    as its one line, not a traceback (IPython calls ``_render_traceback_``)."""
+
+    def _render_traceback_(self):
+        return [f"UnknownExercise: {self}"]
+
+
 def get(name: str) -> Exercise:
     exercises = all_exercises()
     if name not in exercises:
-        raise ValueError(f"there is no exercise called {name!r}; known: {', '.join(exercises)}.")
+        import difflib
+
+        close = difflib.get_close_matches(str(name), list(exercises), n=1, cutoff=0.6)
+        guess = f"did you mean {close[0]!r}? " if close else ""
+        same_lesson = [n for n in exercises if n[:3] == str(name)[:3]]
+        listed = f"lesson {str(name)[:2]}'s are {', '.join(same_lesson)}" if same_lesson else \
+            f"the names look like {next(iter(exercises))!r} (all: rnn_course.exercises.all_exercises())"
+        raise UnknownExercise(f"there is no exercise called {name!r}; {guess}{listed}.")
     return exercises[name]
 
 

@@ -59,7 +59,7 @@ HINTS: dict[str, tuple[str, ...]] = {
     "02.rnn_forward": (
         "Start from h0 and apply the step once per time step, feeding each new state to the next step.",
         "Make h = np.empty((T, B, H)) and keep the running state in h_prev; h[t - 1] holds h_t.",
-        "for t in range(T): h_prev = np.tanh(x[t] @ W_xh.T + h_prev @ W_hh.T + b_h); h[t] = h_prev",
+        "for t in range(1, T + 1): h_prev = np.tanh(x[t-1] @ W_xh.T + h_prev @ W_hh.T + b_h); h[t-1] = h_prev",
     ),
     "02.softmax_cross_entropy_backward": (
         "Start from one row: L = -log p_y with p = softmax(logits); differentiate with respect to each logit.",
@@ -79,9 +79,9 @@ HINTS: dict[str, tuple[str, ...]] = {
         "At step t, h_t reaches the loss twice: its own output (dh[t-1]) and step t + 1, which sends back "
         "dh_next. Add them before going through the tanh.",
         "The weights are the same at every step, so each step ADDS its share to dW_xh, dW_hh and db_h.",
-        "for t in reversed(range(T)): da = (dh[t] + dh_next) * (1 - h[t]**2); dx[t] = da @ W_xh; "
-        "dW_xh += da.T @ x[t]; dW_hh += da.T @ h_prev; db_h += da.sum(0); dh_next = da @ W_hh "
-        "(h_prev is h[t - 1], or h0 at t = 0; dh0 is dh_next after the loop).",
+        "for t in range(T, 0, -1): da = (dh[t-1] + dh_next) * (1 - h[t-1]**2); dx[t-1] = da @ W_xh; "
+        "dW_xh += da.T @ x[t-1]; dW_hh += da.T @ h_prev; db_h += da.sum(0); dh_next = da @ W_hh "
+        "(h_prev is h_{t-1}: h[t-2], or h0 at step t = 1; dh0 is dh_next after the loop).",
     ),
     "03.step_jacobian": (
         "Start from h_t = tanh(a_t), a_t = W_hh h_{t-1} + ...: the derivative of a_t with respect to h_{t-1} "
@@ -122,10 +122,10 @@ HINTS: dict[str, tuple[str, ...]] = {
     ),
     "04.lstm_backward": (
         "Start from what flows back between steps: two arrays, dh_next and dc_next, both zero after the last step.",
-        "At step t the gradient of h_t is dh[t] + dh_next; run your step backward with it and dc_next, "
+        "At step t the gradient of h_t is dh[t-1] + dh_next; run your step backward with it and dc_next, "
         "then the step's dh_prev and dc_prev become the next dh_next and dc_next.",
         "You need the forward's h_{t-1}, c_{t-1} and gates at every step: run the forward first and keep them.",
-        "Add every step's share to dW_x, dW_h, db; dx[t] is the step's dx_t; after the loop dh0, dc0 are "
+        "Add every step's share to dW_x, dW_h, db; dx[t-1] is the step's dx_t; after the loop dh0, dc0 are "
         "dh_next, dc_next.",
     ),
     "04.lstm_step_jacobian": (
@@ -200,8 +200,8 @@ HINTS: dict[str, tuple[str, ...]] = {
     ),
     "07.gru_backward": (
         "Start from the forward: you need every h_{t-1} (h0 and the states before the last).",
-        "Then the loop of 02.rnn_backward with a GRU step: g = dh[t] + dh_next from the last step to the first.",
-        "Your gru_step_backward(g, x[t], h_prev, ...) gives dx[t], the next dh_next and the step's share of "
+        "Then the loop of 02.rnn_backward with a GRU step: g = dh[t-1] + dh_next from step T down to step 1.",
+        "Your gru_step_backward(g, x[t-1], h_prev, ...) gives dx[t-1], the next dh_next and the step's share of "
         "each parameter gradient; add the shares.",
         "After the loop dh0 is dh_next.",
     ),

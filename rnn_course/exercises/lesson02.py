@@ -62,6 +62,9 @@ STEP_MISTAKES = [
     known_mistake("you applied tanh to each term on its own; the step squashes their sum once: "
                   "tanh(x_t @ W_xh.T + h_prev @ W_hh.T + b_h).")(
         lambda x, h, Wx, Wh, b: np.tanh(x @ Wx.T) + np.tanh(h @ Wh.T) + b),
+    known_mistake("you added the recurrent term h_prev @ W_hh.T after the tanh; it belongs inside, with the input "
+                  "term and the bias: tanh(x_t @ W_xh.T + h_prev @ W_hh.T + b_h).")(
+        lambda x, h, Wx, Wh, b: np.tanh(x @ Wx.T + b) + h @ Wh.T),
     known_mistake("you left out the recurrent term W_hh h_{t-1}, so the step does not depend on the past; that is a "
                   "feed-forward layer, not an RNN.")(lambda x, h, Wx, Wh, b: np.tanh(x @ Wx.T + b)),
     known_mistake("you left out the input term W_xh x_t, so the step never sees the input.")(
@@ -153,19 +156,26 @@ def _backwards_in_time(x, h0, W_xh, W_hh, b_h):
     return rnn_forward(x[::-1], h0, W_xh, W_hh, b_h)[::-1]      # step T - 1 first, each stored at its own t
 
 
+@known_mistake(slips.loop_runs_backwards("h_{t-1}") + " (You also stored the states in the order your loop made "
+               "them, so h[0] holds the state after x_T.)")
+def _backwards_in_time_in_loop_order(x, h0, W_xh, W_hh, b_h):
+    return rnn_forward(x[::-1], h0, W_xh, W_hh, b_h)
+
+
 @known_mistake("each state is transposed, (H, B); keep one row per example, (B, H).")
 def _states_transposed(x, h0, W_xh, W_hh, b_h):
     return rnn_forward(x, h0, W_xh, W_hh, b_h).transpose(0, 2, 1)
 
 
-@known_mistake("the last step is missing: the loop ran over range(T - 1), so you returned T - 1 states. Run it over "
-               "every step, for t in range(T).")
+@known_mistake("the last step is missing: the loop stopped one step short, so you returned T - 1 states. Run it over "
+               "every step, for t in range(1, T + 1).")
 def _last_step_missing(x, h0, W_xh, W_hh, b_h):
     return rnn_forward(x[:-1], h0, W_xh, W_hh, b_h)
 
 
 FORWARD_MISTAKES += [_last_state_only, _h0_kept, _h0_ignored, _state_not_carried, _first_input, _one_step_late,
-                     _first_step_missing, _backwards_in_time, _states_transposed, _last_step_missing]
+                     _first_step_missing, _backwards_in_time, _backwards_in_time_in_loop_order, _states_transposed,
+                     _last_step_missing]
 
 
 def _forward_cases():
@@ -176,7 +186,7 @@ def _forward_cases():
 
 compare_exercise("02.rnn_forward", "A whole sequence, one step at a time", solution=rnn_forward,
                  cases=_forward_cases, mistakes=FORWARD_MISTAKES,
-                 hint="Shapes: x (T, B, D), h0 (B, H); x[t] is step t of every sequence, (B, D); return (T, B, H).",
+                 hint="Shapes: x (T, B, D), h0 (B, H); x[t-1] is step t of every sequence, (B, D); return (T, B, H).",
                  praise="the states after steps 1 to T, shape (T, B, H), each step feeding the next with the same "
                         "weights.")
 
@@ -399,7 +409,7 @@ def _bptt_through(wrong_da):
 SEQUENCE_MISTAKES = [KnownMistake(_bptt_through(wrong_da), text) for text, wrong_da in WRONG_DA]
 
 
-@known_mistake(slips.no_carry("", "dh[t]", "The state h[t]", "dh_next = da @ W_hh", "dh[t] before going through the "
+@known_mistake(slips.no_carry("", "dh[t-1]", "The state h[t-1]", "dh_next = da @ W_hh", "dh[t-1] before going through the "
                               "tanh"))
 def _no_carry(dh, x, h0, h, W_xh, W_hh):
     return _bptt(dh, x, h0, h, W_xh, W_hh, step=lambda dh_t, dh_next, *rest: rnn_step_backward(dh_t, *rest))
@@ -410,14 +420,14 @@ def _assigned(dh, x, h0, h, W_xh, W_hh):
     return _bptt(dh, x, h0, h, W_xh, W_hh, add=lambda total, share: share)
 
 
-@known_mistake(slips.current_state_for_previous("dW_hh", "da[t]", "h[t]", "h[t-1]", "W_hh", "h0"))
+@known_mistake(slips.current_state_for_previous("dW_hh", "da[t-1]", "h[t-1]", "h[t-2]", "W_hh", "h0"))
 def _dW_hh_from_h_t_in_sequence(dh, x, h0, h, W_xh, W_hh):
     def step(dh_t, dh_next, x_t, h_prev, h_t, *weights):
         return _bptt_step(dh_t, dh_next, x_t, h_t, h_t, *weights)        # h_t where h_prev belongs
     return _bptt(dh, x, h0, h, W_xh, W_hh, step=step)
 
 
-@known_mistake(slips.first_input_in_gradient("dW_xh", "x", "da[t]"))
+@known_mistake(slips.first_input_in_gradient("dW_xh", "x", "da[t-1]"))
 def _first_input_in_dW_xh(dh, x, h0, h, W_xh, W_hh):
     return rnn_backward(dh, np.broadcast_to(x[0], x.shape), h0, h, W_xh, W_hh)
 
@@ -440,7 +450,7 @@ def _carry_transposed(dh, x, h0, h, W_xh, W_hh):
     return _bptt(dh, x, h0, h, W_xh, W_hh, step=step)
 
 
-@known_mistake("at t = 0 you took h[t - 1] = h[-1], which Python reads as the LAST state; the state before step 0 is "
+@known_mistake("at step 1 you took h[t-2] = h[-1], which Python reads as the LAST state; the state before step 1 is "
                "h0.")
 def _h_minus_1_for_h0(dh, x, h0, h, W_xh, W_hh):
     return rnn_backward(dh, x, h[-1], h, W_xh, W_hh)
@@ -451,15 +461,15 @@ def _h0_ignored_in_backward(dh, x, h0, h, W_xh, W_hh):
     return rnn_backward(dh, x, np.zeros_like(h0), h, W_xh, W_hh)
 
 
-@known_mistake("you added what comes back from step t + 1 after the tanh derivative; add it to dh[t] first: "
-               "da = (dh[t] + dh_next) * (1 - h[t]**2), since both reach h[t] before its tanh.")
+@known_mistake("you added what comes back from step t + 1 after the tanh derivative; add it to dh[t-1] first: "
+               "da = (dh[t-1] + dh_next) * (1 - h[t-1]**2), since both reach h[t-1] before its tanh.")
 def _carry_after_the_slope(dh, x, h0, h, W_xh, W_hh):
     def step(dh_t, dh_next, x_t, h_prev, h_t, W_xh, W_hh):
         return _grads_from(dh_t * (1 - h_t ** 2) + dh_next, x_t, h_prev, W_xh, W_hh)
     return _bptt(dh, x, h0, h, W_xh, W_hh, step=step)
 
 
-@known_mistake(slips.tanh_derivative_missing_from("dh_next", "dW_hh", "da", "(dh[t] + dh_next)", "h[t]"))
+@known_mistake(slips.tanh_derivative_missing_from("dh_next", "dW_hh", "da", "(dh[t-1] + dh_next)", "h[t-1]"))
 def _carry_without_slope(dh, x, h0, h, W_xh, W_hh):
     def step(dh_t, dh_next, *rest):
         return _dh_prev_without_slope.compute(dh_t + dh_next, *rest)
@@ -472,7 +482,7 @@ def _dW_hh_transposed_in_sequence(dh, x, h0, h, W_xh, W_hh):
     return dx, dh0, dW_xh, dW_hh.T, db_h
 
 
-@known_mistake("at every step but the last, da dropped the loss's own gradient dh[t]: it is dh[t] plus what comes "
+@known_mistake("at every step but the last, da dropped the loss's own gradient dh[t-1]: it is dh[t-1] plus what comes "
                "back from step t + 1, not either one.")
 def _loss_at_the_last_step_only(dh, x, h0, h, W_xh, W_hh):
     only_last = np.zeros_like(dh)
@@ -481,20 +491,20 @@ def _loss_at_the_last_step_only(dh, x, h0, h, W_xh, W_hh):
 
 
 @known_mistake("dW_xh has shape (D, H), but W_xh is (H, D): a weight's gradient has the weight's shape, "
-               "da[t].T @ x[t].")
+               "da[t-1].T @ x[t-1].")
 def _dW_xh_transposed_in_sequence(dh, x, h0, h, W_xh, W_hh):
     dx, dh0, dW_xh, dW_hh, db_h = rnn_backward(dh, x, h0, h, W_xh, W_hh)
     return dx, dh0, dW_xh.T, dW_hh, db_h
 
 
-@known_mistake(slips.derivative_of_the_previous_step("dh_next", "h[t-1]"))
+@known_mistake(slips.derivative_of_the_previous_step("dh_next", "h[t-2]"))
 def _carry_through_the_previous_tanh(dh, x, h0, h, W_xh, W_hh):
     def step(dh_t, dh_next, *rest):
         return _dh_prev_through_the_previous_tanh.compute(dh_t + dh_next, *rest)
     return _bptt(dh, x, h0, h, W_xh, W_hh, step=step)
 
 
-@known_mistake("you returned dh[0] as dh0; dh[0] is the loss's gradient at h[0], while dh0 is what step 0 sends back "
+@known_mistake("you returned dh[0] as dh0; dh[0] is the loss's gradient at h_1, while dh0 is what step 1 sends back "
                "to h0: dh_next after the loop.")
 def _dh0_from_dh(dh, x, h0, h, W_xh, W_hh):
     dx, _, *weights = rnn_backward(dh, x, h0, h, W_xh, W_hh)
@@ -507,7 +517,7 @@ def _dh0_zero(dh, x, h0, h, W_xh, W_hh):
     return (dx, np.zeros_like(dh0), *weights)
 
 
-@known_mistake(slips.bias_grad_from_upstream("db_h", "da", "(dh[t] + dh_next) * (1 - h[t]**2)", "dh[t]", "batch"))
+@known_mistake(slips.bias_grad_from_upstream("db_h", "da", "(dh[t-1] + dh_next) * (1 - h[t-1]**2)", "dh[t-1]", "batch"))
 def _db_h_from_dh_in_sequence(dh, x, h0, h, W_xh, W_hh):
     dx, dh0, dW_xh, dW_hh, _ = rnn_backward(dh, x, h0, h, W_xh, W_hh)
     return dx, dh0, dW_xh, dW_hh, dh.sum(axis=(0, 1))
@@ -534,7 +544,7 @@ def _dx_zero(dh, x, h0, h, W_xh, W_hh):
     return (np.zeros_like(dx), *rest)
 
 
-@known_mistake(slips.input_gradient_not_stored("dx", "x", "da @ W_xh") + " You returned the share of step 0 alone.")
+@known_mistake(slips.input_gradient_not_stored("dx", "x", "da @ W_xh") + " You returned the share of step 1 alone (dx[0]).")
 def _dx_of_step_0(dh, x, h0, h, W_xh, W_hh):
     dx, *rest = rnn_backward(dh, x, h0, h, W_xh, W_hh)
     return (dx[0], *rest)

@@ -222,6 +222,9 @@ def _check_clip_grad_norm(answer):
     if not (isinstance(out, tuple) and len(out) == 2 and isinstance(out[0], dict)):
         raise Mistake("clip_grad_norm should return a pair: (dict of clipped gradients, norm before clipping).")
     clipped, norm = out
+    if isinstance(norm, bool) or not isinstance(norm, int | float | np.number | np.ndarray) or np.ndim(norm) != 0:
+        raise Mistake(f"the second value should be the gradients' norm before clipping, one number; yours is "
+                      f"{'None' if norm is None else type(norm).__name__}.")
     if set(clipped) != set(before):
         raise Mistake(f"the clipped dict should have the same keys as grads, {sorted(before)}; got {sorted(clipped)}.")
     if any(not np.array_equal(big[k], before[k]) for k in before):

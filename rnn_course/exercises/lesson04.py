@@ -685,6 +685,17 @@ _STEP_BACKWARD_FUNCTIONS += [_incoming_dc_left_out, _weights_averaged]
 _STEP_BACKWARD_MISTAKES = [step_backward.known for step_backward in _STEP_BACKWARD_FUNCTIONS]
 
 
+@step_backward_mistake(slips.not_summed_over_batch('grads["b"]', "(B, 4H)", "b", "(4H,)", "da"))
+def _db_not_summed(dh_t, dc_t, cache):
+    dc, d = _gate_grads(dh_t, dc_t, cache)
+    dx_t, dh_prev, dc_prev, grads = _finish(d, dc * cache["f"], cache)
+    da = np.concatenate([SQUASHING[k](d[k], cache[k]) for k in "ifgo"], axis=1)
+    return dx_t, dh_prev, dc_prev, {**grads, "b": da}
+
+
+_STEP_BACKWARD_MISTAKES.append(_db_not_summed.known)     # a shape slip of the step alone (the sequence sums anyway)
+
+
 # --- 04.lstm_backward --------------------------------------------------------------------------
 
 

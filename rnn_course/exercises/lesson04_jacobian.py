@@ -184,8 +184,46 @@ def _tanh_grad_as_sigmoid(x_t, h_prev, c_prev, W_x, W_h, b):
     return _assemble(dh_dh + through_c * (wrong - dc_dh), dh_dc, wrong, dc_dc)
 
 
+_ROUTE = {"f": "D(c_{t-1} f(1-f)) W_hf: the forget gate reads W_hf h_{t-1} and multiplies c_{t-1}",
+          "i": "D(g i(1-i)) W_hi: the input gate reads W_hi h_{t-1} and multiplies g",
+          "g": "D(i (1-g^2)) W_hg: the candidate reads W_hg h_{t-1} and is multiplied by i"}
+
+
+def _without_route(gate: str):
+    """The Jacobian with one gate's route left out of dc_t/dh_{t-1} (and so of dh_t/dh_{t-1} through c_t)."""
+    def jacobian(x_t, h_prev, c_prev, W_x, W_h, b):
+        H = h_prev.shape[1]
+        i, f, g, o = _gates(x_t, h_prev, W_x, W_h, b)
+        tanh_c = np.tanh(f * c_prev + i * g)
+        routes = {"f": (c_prev * f * (1 - f), W_h[H:2 * H]), "i": (g * i * (1 - i), W_h[:H]),
+                  "g": (i * (1 - g**2), W_h[2 * H:3 * H])}
+        dc_dh = sum(v[:, :, None] * W for k, (v, W) in routes.items() if k != gate)
+        dc_dc = f[:, :, None] * np.eye(H)
+        through_c = (o * (1 - tanh_c**2))[:, :, None]
+        dh_dh = (tanh_c * o * (1 - o))[:, :, None] * W_h[3 * H:] + through_c * dc_dh
+        return _assemble(dh_dh, through_c * dc_dc, dc_dh, dc_dc)
+    return known_mistake(f"your dc_t/dh_{{t-1}} leaves out one of the three routes through the gates, {_ROUTE[gate]}; "
+                         "c_t = f * c_{t-1} + i * g changes with h_{t-1} through f, i and g, so add all three "
+                         "(and dh_t/dh_{t-1} takes them through c_t).")(jacobian)
+
+
+@known_mistake("you scaled the columns of the W_h blocks instead of their rows (W[None] * v[:, None, :], i.e. "
+               "W D(v)); the chain rule gives D(v) W: v[:, :, None] * W, row j of W times v_j.")
+def _gate_blocks_columns_scaled(x_t, h_prev, c_prev, W_x, W_h, b):
+    H = h_prev.shape[1]
+    i, f, g, o = _gates(x_t, h_prev, W_x, W_h, b)
+    tanh_c = np.tanh(f * c_prev + i * g)
+    W_hi, W_hf, W_hg, W_ho = (W_h[k * H:(k + 1) * H] for k in range(4))
+    dc_dh = ((c_prev * f * (1 - f))[:, None, :] * W_hf + (g * i * (1 - i))[:, None, :] * W_hi
+             + (i * (1 - g**2))[:, None, :] * W_hg)
+    dc_dc = f[:, :, None] * np.eye(H)
+    through_c = (o * (1 - tanh_c**2))[:, :, None]           # a diagonal: rows, as it should be
+    return _assemble((tanh_c * o * (1 - o))[:, None, :] * W_ho + through_c * dc_dh, through_c * dc_dc, dc_dh, dc_dc)
+
+
 MISTAKES = [_carousel_only, _h_misses_cell_route, _h_misses_output_route, _no_h_from_c, _h_from_c_without_f,
-            _transposed, _columns_scaled, _c_before_h, _dh_dh_only, _tanh_grad_as_sigmoid]
+            _transposed, _columns_scaled, _gate_blocks_columns_scaled, _c_before_h, _dh_dh_only,
+            _tanh_grad_as_sigmoid, *(_without_route(gate) for gate in "fig")]
 
 
 # ---------------------------------------------------------------------------------------------

@@ -24,7 +24,7 @@ import numpy as np
 
 from .. import gru
 from ..activations import sigmoid
-from .core import compare_exercise, known_mistake, learner_gradcheck
+from .core import KnownMistake, compare_exercise, known_mistake, learner_gradcheck
 
 GRU_HELPERS = ("rnn_course.activations.sigmoid",)
 LAYER_HELPERS = ("rnn_course.gru.forward", "rnn_course.gru.backward", "rnn_course.gru.step_forward")
@@ -228,8 +228,22 @@ def _each_step_alone(dh, x, h0, W_x, W_h, b_x, b_h):
 
 
 _no_carry = known_mistake(
-    "no gradient flows from step t + 1 back to step t: each step saw only its own dh[t]. Add what the later step "
-    "sent back, g = dh[t] + dh_next, before the step's backward.")(_each_step_alone)
+    "no gradient flows from step t + 1 back to step t: each step saw only its own dh[t-1]. Add what the later step "
+    "sent back, g = dh[t-1] + dh_next, before the step's backward.")(_each_step_alone)
+
+
+@known_mistake("at step t your backward read h_t, the state the step produced (h[t-1]), where it needs h_{t-1}, the "
+               "state the step read (h[t-2], or h0 at step 1): the gates depend on the previous state.")
+def _h_t_for_h_prev(dh, x, h0, W_x, W_h, b_x, b_h):
+    h = [h0]
+    for x_t in x:
+        r, z, n, _ = _forward_parts(x_t, h[-1], W_x, W_h, b_x, b_h)
+        h.append((1 - z) * n + z * h[-1])
+    dx, totals, carry = np.zeros_like(x), [np.zeros_like(a) for a in (W_x, W_h, b_x, b_h)], np.zeros_like(h0)
+    for t in reversed(range(len(x))):
+        dx[t], carry, *shares = gru_step_backward(dh[t] + carry, x[t], h[t + 1], W_x, W_h, b_x, b_h)
+        totals = [a + s for a, s in zip(totals, shares)]
+    return (dx, carry, *totals)
 
 
 @known_mistake("the weight gradients are only the first step's share (the last one your loop visits): the weights "
@@ -276,7 +290,7 @@ def _lifted(step_mistake):
     return type(step_mistake)(lambda *args: _bptt(step_mistake.compute, *args), step_mistake.explanation)
 
 
-SEQUENCE_MISTAKES = [_no_carry, _last_share_only, _dh0_is_first_g, _forward_in_time,
+SEQUENCE_MISTAKES = [_no_carry, _last_share_only, _dh0_is_first_g, _forward_in_time, _h_t_for_h_prev,
                      *(_lifted(m) for m in STEP_MISTAKES)]
 
 
@@ -384,7 +398,28 @@ def _one_step_late(x, h0, W_x, W_h, b_x, b_h):
     return np.concatenate([h[1:], h0[None]], axis=0)
 
 
-REVERSE_MISTAKES = [_not_flipped_back, _input_not_flipped, _forward_layer, _one_step_late]
+_WRONG_AXIS = ("you reversed axis {axis} of x ({what}), not time: in the time-major (T, B, D) layout time is the first "
+               "axis, x[::-1], and the states come back flipped along their first axis too.")
+
+
+def _flipped_along(axis: int):
+    def flipped(x, h0, W_x, W_h, b_x, b_h):
+        params = {"W_x": W_x, "W_h": W_h, "b_x": b_x, "b_h": b_h}
+        return np.flip(gru.forward(params, np.flip(x, axis), h0)[0], axis)
+    return flipped
+
+
+def _flipped_input_along(axis: int):
+    def flipped(x, h0, W_x, W_h, b_x, b_h):
+        return gru.forward({"W_x": W_x, "W_h": W_h, "b_x": b_x, "b_h": b_h}, np.flip(x, axis), h0)[0]
+    return flipped
+
+
+_AXIS_WHAT = {1: "the batch: it puts each sequence beside another one's state", 2: "the features of each step"}
+WRONG_AXIS_MISTAKES = [KnownMistake(make(axis), _WRONG_AXIS.format(axis=axis, what=_AXIS_WHAT[axis]))
+                       for axis in (1, 2) for make in (_flipped_along, _flipped_input_along)]
+
+REVERSE_MISTAKES = [_not_flipped_back, _input_not_flipped, _forward_layer, _one_step_late, *WRONG_AXIS_MISTAKES]
 
 
 # ---------------------------------------------------------------------------------------------

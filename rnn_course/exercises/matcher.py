@@ -772,6 +772,36 @@ def _explain(labels, got: list, expected: list, rtol, atol, shapes: Shapes, dire
 # The one matcher
 # ---------------------------------------------------------------------------------------
 
+def _reordered(got, expected, labels, rtol, atol) -> str | None:
+    """A sentence when the outputs are all right but returned in another order (``db, dW, dX`` for
+    ``dX, dW, db``), else None."""
+    import itertools
+
+    if len(got) < 2 or len(got) > 6 or all(close(g, e, rtol, atol) for g, e in zip(got, expected)):
+        return None
+    for order in itertools.permutations(range(len(got))):
+        if order != tuple(range(len(got))) and all(close(got[k], expected[i], rtol, atol) for i, k in enumerate(order)):
+            yours = [None] * len(got)
+            for i, k in enumerate(order):
+                yours[k] = labels[i]
+            return (f"your values are right but in another order: you returned {', '.join(yours)}; return "
+                    f"{', '.join(labels)}, in that order.")
+    return None
+
+
+def _pair_returned(value, expected, name: str) -> None:
+    """A Mistake when ``value`` is a tuple or list whose first item has the expected shape and the rest
+    do not fit beside it: a course function's ``(result, cache)`` returned whole."""
+    if not isinstance(value, tuple | list) or len(value) < 2 or not expected.shape:
+        return
+    fits = [isinstance(v, np.ndarray) and v.shape == expected.shape for v in value]
+    if sum(fits) != 1 or all(isinstance(v, np.ndarray) and v.shape == value[0].shape for v in value):
+        return       # no such item, or a list of equal arrays: NumPy stacks it, and the shape check speaks
+    raise Mistake(f"{name} is a {type(value).__name__} of {len(value)} items, one of which has the expected shape "
+                  f"{expected.shape}: a function such as gru.forward returns a pair (h, cache); take h out of it "
+                  "first, h, _ = gru.forward(...).")
+
+
 def diagnose(answer, solution, args, mistakes=(), outputs=None, *, rtol=1e-6, atol=1e-8, hint: str = "",
              direction: str = "forward") -> None:
     """The one matcher: return None if ``answer(*args)`` equals ``solution(*args)``, else raise
@@ -794,8 +824,13 @@ def diagnose(answer, solution, args, mistakes=(), outputs=None, *, rtol=1e-6, at
     expected = [np.asarray(e) for e in _split(solution(*copy.deepcopy(args)), outputs, "the reference")]
     labels = _labels(outputs)
     raw = _split(value, outputs, "your function")
+    for r, e, name in zip(raw, expected, labels):
+        _pair_returned(r, e, name)
     got = [numbers(v, name) for v, name in zip(raw, labels)]
     shapes = read_shapes(args, _argument_names(solution, len(args)))
+    reordered = _reordered(got, expected, labels, rtol, atol)
+    if reordered:       # a known mistake that says more (dh0 and dc0 swapped, with why) goes first
+        raise Mistake(_matching_mistake(got, args, mistakes, outputs, rtol, atol) or reordered)
     for name, g, e, r in zip(labels, got, expected, raw):
         if g.shape != e.shape:
             named = _matching_mistake(got, args, mistakes, outputs, rtol, atol)
@@ -808,7 +843,9 @@ def diagnose(answer, solution, args, mistakes=(), outputs=None, *, rtol=1e-6, at
             raise Mistake(f"{name} has shape {g.shape}, expected {e.shape}{flipped}.{extra}")
         if (isinstance(r, np.ndarray | np.generic) and e.ndim and e.dtype.kind == "f" and g.dtype.kind == "f"
                 and g.dtype != e.dtype):    # a single number (a loss) may come as any float, Python's included
-            raise Mistake(f"{name} has dtype {g.dtype}, expected {e.dtype}, the dtype of the inputs: create new "
+            right = bool(np.all(np.isfinite(g))) and close(g.astype(e.dtype), e, rtol, atol)
+            raise Mistake(("your values are right; only the dtype differs: " if right else "")
+                          + f"{name} has dtype {g.dtype}, expected {e.dtype}, the dtype of the inputs: create new "
                           "arrays with the inputs' dtype (np.zeros_like keeps it; np.eye(C, dtype=...) takes it).")
         if not np.all(np.isfinite(g)) and np.all(np.isfinite(e)):
             what = "NaN" if np.isnan(g).any() else "infinity"

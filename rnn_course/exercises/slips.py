@@ -114,8 +114,8 @@ def loop_runs_forwards() -> str:
 
 
 def loop_runs_backwards(prev: str) -> str:
-    return (f"your loop runs backwards in time, t = T - 1, ..., 0; a forward pass reads the sequence in order, each "
-            f"step using the state {prev} that the step before it made: for t in range(T).")
+    return (f"your loop runs backwards in time, from step T down to step 1; a forward pass reads the sequence in "
+            f"order, each step using the state {prev} that the step before it made: for t in range(1, T + 1).")
 
 
 def no_carry(route: str, own: str, state: str, carry: str, into: str) -> str:
@@ -147,8 +147,9 @@ def current_state_for_previous(grad: str, da: str, current: str, previous: str, 
 
 
 def one_step_late(h: str, h0: str, x: str) -> str:
-    return (f"your states are one step late (shifted by one step): {h}[0] is {h0} and {h}[t] holds the state before "
-            f"step t. Store the new state after computing it, so that {h}[0] is the state after reading {x}[0].")
+    return (f"your states are one step late (shifted by one step): {h}[0] is {h0} and {h}[t-1] holds the state "
+            f"before step t. Store the new state after computing it, so that {h}[0] is the state after reading "
+            f"{x}[0].")
 
 
 # --- weights, biases, layouts -------------------------------------------------------------------
