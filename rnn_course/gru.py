@@ -13,7 +13,8 @@ biases b_x (3H,), b_h (3H,): the layout of PyTorch's ``nn.GRU`` (``weight_ih_l0`
 as the LSTM's can: b_hn sits inside r_t * (...), so the reset gate scales it.
 
 This is the form PyTorch and cuDNN compute, with the reset gate applied *after* the matrix
-product W_hn h_{t-1}. Cho et al. (2014) apply it before: tanh(W_xn x_t + W_hn (r_t * h_{t-1})).
+product W_hn h_{t-1}, as in the first arXiv version of Cho et al. (2014); their EMNLP version applies it before,
+tanh(W_xn x_t + W_hn (r_t * h_{t-1})) (by the account of Keras's and TensorFlow 1's documentation).
 The two are different functions of the same weights (lesson 7 shows by how much).
 
 Against the LSTM: the GRU has no separate cell state; z_t plays the forget gate (how much of
@@ -97,8 +98,9 @@ def step_forward(params: dict, x_t, h_prev=None):
 
 
 def candidate_reset_before(params: dict, x_t, h_prev):
-    """The candidate state in Cho et al.'s (2014) form, for comparison with PyTorch's: the reset
-    gate scales h_{t-1} *before* the product, n_t = tanh(W_xn x_t + b_xn + W_hn (r_t * h_{t-1}) + b_hn).
+    """The candidate state in the reset-before form (Cho et al.'s 2014 EMNLP version), for comparison with
+    PyTorch's: the reset gate scales h_{t-1} *before* the product,
+    n_t = tanh(W_xn x_t + b_xn + W_hn (r_t * h_{t-1}) + b_hn).
 
     Same parameters and shapes as :func:`step_forward`; returns n_t (B, H).
     """

@@ -709,9 +709,9 @@ def from_keras_gru(kernel, recurrent_kernel, bias=None, *, reset_after: bool = T
     """
     if not reset_after:
         raise ValueError("a Keras GRU with reset_after=False applies the reset gate before the recurrent "
-                         "product (Cho et al.'s form); the course's GRU, like PyTorch's, applies it after, so "
-                         "no conversion gives the same outputs. Retrain, or rebuild the layer with "
-                         "reset_after=True.")
+                         "product (the form of Cho et al.'s EMNLP version); the course's GRU, like PyTorch's, "
+                         "applies it after, so no conversion gives the same outputs. Retrain, or rebuild the layer "
+                         "with reset_after=True.")
     a = _arrays({"kernel": kernel, "recurrent_kernel": recurrent_kernel, **({} if bias is None else {"bias": bias})})
     H = _gru_hidden(a["kernel"], a["recurrent_kernel"], 1, "Keras GRU kernel", _KERAS_GRU_K)
     _expect(a["recurrent_kernel"], (H, 3 * H), "Keras GRU recurrent_kernel", "(H, 3H)",

@@ -37,8 +37,10 @@ SLIDER_NAMES = tuple(f"{gate}_{kind}" for gate in GATES for kind in KINDS)
 #: (sigma(-10) ~ 5e-5).
 LIMIT = 10.0
 T = 80
+#: Array positions (from 0) of the inputs' events. The course counts steps from 1 (the array entry x[t-1] is
+#: x_t), so the pulse at position 5 is step 6, and every sentence below names steps with :func:`step_of`.
 STORE_STEP, SECOND_PULSE_STEP, ASK_STEP, STEP_START = 5, 25, 60, 20
-#: Puzzle 1 holds the first pulse over the 50 steps 6 .. 55; every hold and erase allows 10 %.
+#: Puzzle 1 holds the first pulse over the 50 steps 7 .. 56; every hold and erase allows 10 %.
 HOLD_STEPS = 50
 TOLERANCE = 0.1
 
@@ -152,11 +154,16 @@ def _quiet_underflow(problems_of):
 # --- why an answer falls short ---------------------------------------------------------------
 
 
+def step_of(position) -> int:
+    """The step number t of array position ``position``: x[t-1] holds x_t, so position 5 is step 6."""
+    return int(position) + 1
+
+
 def _store_too_small(run: dict, t: int, what: str) -> str:
     """Why the pulse at step ``t`` leaves |c_t| below 0.5: c_t = f_t c_{t-1} + i_t g_t."""
     c, f, i, g = run["c"], run["f"], run["i"], run["g"]
     written, carried = i[t] * g[t], f[t] * c[t - 1]
-    text = (f"{what} (step {t}) barely reaches the cell: c = {_n_near(c[t], 0.5)} there, and it should be at "
+    text = (f"{what} (step {step_of(t)}) barely reaches the cell: c = {_n_near(c[t], 0.5)} there, and it should be at "
             "least 0.5 in size.")
     if abs(written) < 0.5:
         advice = ("open the input gate further" if abs(g[t]) >= 0.95 else
@@ -183,8 +190,9 @@ def _hold_causes(run: dict, steps, stored: float, hold: tuple[int, int]) -> str:
     written = float(np.sum(i[steps] * g[steps]))
     n = hold[1] - hold[0] + 1
     shown = _n_near(f[t], 1.0, 4) if f[t] >= 1e-3 else _gate(f[t])
-    decay = (f"at rest (x = 0) the forget gate is f = {shown} (step {t}), and over the {n} steps from {hold[0]} to "
-             f"{hold[1]} the value is multiplied by {shown}^{n} = {_n_near(f[t] ** n, 1 - TOLERANCE)}, which "
+    decay = (f"at rest (x = 0) the forget gate is f = {shown} (step {step_of(t)}), and over the {n} steps from "
+             f"{step_of(hold[0])} to {step_of(hold[1])} the value is multiplied by {shown}^{n} = "
+             f"{_n_near(f[t] ** n, 1 - TOLERANCE)}, which "
              f"should stay above {1 - TOLERANCE:g}: f must be closer to 1")
     return _most_of([(abs(erased), decay), (abs(written), _writes_at_rest(run, steps))],
                     TOLERANCE / 2 * abs(stored))
@@ -193,10 +201,10 @@ def _hold_causes(run: dict, steps, stored: float, hold: tuple[int, int]) -> str:
 def _writes_at_rest(run: dict, steps) -> str:
     i, g = run["i"], run["g"]
     t = int(steps[-1])
-    return (f"at rest (x = 0) the unit keeps writing into the cell: i * g = {_n(i[t] * g[t])} at step {t} "
+    return (f"at rest (x = 0) the unit keeps writing into the cell: i * g = {_n(i[t] * g[t])} at step {step_of(t)} "
             f"(i = {_gate(i[t])}, g = {_n(g[t])}), {_n(float(np.sum(i[steps] * g[steps])))} in all from step "
-            f"{int(steps[0])} to {t}; with x = 0 the input gate should be shut or the candidate 0 (look at b_i "
-            "and b_g)")
+            f"{step_of(steps[0])} to {step_of(t)}; with x = 0 the input gate should be shut or the candidate 0 "
+            "(look at b_i and b_g)")
 
 
 def _step_causes(run: dict, t: int, stored: float, *, forget_advice: str, input_advice: str) -> str:
@@ -204,7 +212,7 @@ def _step_causes(run: dict, t: int, stored: float, *, forget_advice: str, input_
     c, f, i, g = run["c"], run["f"], run["i"], run["g"]
     erased, written = (1 - f[t]) * c[t - 1], i[t] * g[t]
     let_go = (f"the forget gate lets go (f = {_gate(f[t], near_one=True)} there, so only that fraction of "
-              f"c_{t - 1} is kept); {forget_advice}")
+              f"c_{step_of(t) - 1} is kept); {forget_advice}")
     opens = (f"the input gate opens (i = {_gate(i[t])}) and writes i * g = {_n(written)} (g = {_n(g[t])}); "
              f"{input_advice}")
     return _most_of([(abs(erased), let_go), (abs(written), opens)],
@@ -236,7 +244,7 @@ def remember_first_problems(values: dict) -> list[str]:
     if len(before):
         t = before[0]
         steps = np.arange(first + 1, t + 1)
-        problems.append(f"the cell {_moved(c[t], stored)} before the second pulse: at step {t} c = {_n(c[t])} "
+        problems.append(f"the cell {_moved(c[t], stored)} before the second pulse: at step {step_of(t)} c = {_n(c[t])} "
                         f"after storing {_n(stored)}, a change of {_percent(abs(c[t] - stored) / abs(stored))} "
                         f"(at most {100 * TOLERANCE:g} % is allowed). Why: "
                         f"{_hold_causes(run, steps, stored, hold)}.")
@@ -246,13 +254,13 @@ def remember_first_problems(values: dict) -> list[str]:
                                          "W_hf): keep f near 1 there",
                            input_advice="make the input gate shut once something is stored: W_hi sees h_{t-1}, "
                                         "which is not 0 any more")
-        problems.append(f"the second pulse (step {second}) changes the cell from {_n(c[second - 1])} to "
+        problems.append(f"the second pulse (step {step_of(second)}) changes the cell from {_n(c[second - 1])} to "
                         f"{_n(c[second])}: {why}.")
     elif len(off):
         t = off[0]
         steps = np.arange(first + 1, t + 1)
-        problems.append(f"the value does not last {HOLD_STEPS} steps: at step {t} c = {_n(c[t])} after storing "
-                        f"{_n(stored)}, a change of {_percent(abs(c[t] - stored) / abs(stored))}. Why: "
+        problems.append(f"the value does not last {HOLD_STEPS} steps: at step {step_of(t)} c = {_n(c[t])} after "
+                        f"storing {_n(stored)}, a change of {_percent(abs(c[t] - stored) / abs(stored))}. Why: "
                         f"{_hold_causes(run, steps[steps != second], stored, hold)}.")
     return problems
 
@@ -267,16 +275,16 @@ def read_on_request_problems(values: dict) -> list[str]:
     held = c[ask - 1]
     if abs(held) < 0.5:
         problems.append(f"nothing is held in the cell when the question comes: c = {_n_near(held, 0.5)} at step "
-                        f"{ask - 1} (store the pulse of step {store} and keep it; the preset \"remember the "
-                        "first pulse\" is a start).")
+                        f"{step_of(ask - 1)} (store the pulse of step {step_of(store)} and keep it; the preset "
+                        "\"remember the first pulse\" is a start).")
     elif abs(c[ask] - held) > TOLERANCE * abs(held):
         why = _step_causes(run, ask, held,
                            forget_advice="the question reaches the forget gate through W_xf: keep f near 1 there",
                            input_advice="the question should read the cell, not write it")
-        problems.append(f"the question itself (x = -1 at step {ask}) changes the cell from {_n(held)} to "
+        problems.append(f"the question itself (x = -1 at step {step_of(ask)}) changes the cell from {_n(held)} to "
                         f"{_n(c[ask])}: {why}.")
     if abs(h[ask]) < 0.5:
-        problems.append(f"at the question (step {ask}) h = {_n_near(h[ask], 0.5)}: it should show the stored "
+        problems.append(f"at the question (step {step_of(ask)}) h = {_n_near(h[ask], 0.5)}: it should show the stored "
                         f"value, at least 0.5 in size (the output gate is o = {_gate(o[ask])} there).")
     elif abs(held) >= 0.5 and np.sign(h[ask]) != np.sign(held):
         problems.append(f"at the question h = {_n(h[ask])} has the opposite sign to the stored {_n(held)}.")
@@ -284,7 +292,7 @@ def read_on_request_problems(values: dict) -> list[str]:
     others = others[others != ask]
     if len(others):
         t = others[0]
-        problems.append(f"outside the question, h_t should stay below {TOLERANCE} in size; at step {t} "
+        problems.append(f"outside the question, h_t should stay below {TOLERANCE} in size; at step {step_of(t)} "
                         f"(x = {run['x'][t]:g}) h = {_n_near(h[t], TOLERANCE)}, because the output gate is "
                         f"o = {_gate(o[t])} there. Let the output gate depend on the input.")
     return problems
@@ -305,8 +313,9 @@ def forget_on_request_problems(values: dict) -> list[str]:
     drift = np.abs(c[held] - stored) / abs(stored)
     if np.any(drift > TOLERANCE):
         t = held[np.argmax(drift > TOLERANCE)]
-        problems.append(f"the cell does not hold the value until the command: at step {t} c = {_n(c[t])} after "
-                        f"storing {_n(stored)}, a change of {_percent(abs(c[t] - stored) / abs(stored))}. Why: "
+        problems.append(f"the cell does not hold the value until the command: at step {step_of(t)} c = "
+                        f"{_n(c[t])} after storing {_n(stored)}, a change of "
+                        f"{_percent(abs(c[t] - stored) / abs(stored))}. Why: "
                         f"{_hold_causes(run, np.arange(hold[0], t + 1), stored, hold)}.")
     after = np.arange(erase, len(c))
     left = np.abs(c[after]) / abs(stored)
@@ -321,9 +330,10 @@ def forget_on_request_problems(values: dict) -> list[str]:
                    f"{_n(written)}): keep the input gate shut for x = -1")
         else:
             steps = np.arange(erase + 1, t + 1)
-            why = (f"the command does empty it (c = {_n(c[erase])} at step {erase}), but the cell fills up again: "
-                   f"{_writes_at_rest(run, steps)}")
-        problems.append(f"the command (x = -1 at step {erase}) does not erase the cell: at step {t} "
+            why = (f"the command does empty it (c = {_n(c[erase])} at step {step_of(erase)}), but the cell fills up "
+                   f"again: {_writes_at_rest(run, steps)}")
+        problems.append(f"the command (x = -1 at step {step_of(erase)}) does not erase the cell: at step "
+                        f"{step_of(t)} "
                         f"c = {_n(c[t])}, {_percent(left[t - erase])} of the stored {_n(stored)} (it should be "
                         f"below {100 * TOLERANCE:g} %); {why}.")
     elif abs(kept) > TOLERANCE * abs(stored):

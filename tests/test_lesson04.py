@@ -342,7 +342,7 @@ def test_puzzle_solutions_sit_on_the_slider_grid():
 def test_remember_first_says_what_is_wrong():
     preset = gx.PRESETS["remember the first pulse"][1]
     message = check("04.puzzle_remember_first", preset).message
-    assert "second pulse (step 25)" in message and "W_hi" in message
+    assert "second pulse (step 26)" in message and "W_hi" in message
     message = check("04.puzzle_remember_first", gx.PRESETS["forget immediately"][1]).message
     assert "leaks" in message and "forget gate" in message
     message = check("04.puzzle_remember_first", {}).message
@@ -353,24 +353,24 @@ def test_remember_first_says_what_is_wrong():
     assert "make the candidate larger at the pulse" in message and "input gate further" not in message
     fading = {**REMEMBER_FIRST, "f_bias": 5.7}          # sigma(5.7)^20 = 0.94, but ^50 = 0.85
     message = check("04.puzzle_remember_first", fading).message
-    assert "does not last 50 steps" in message and "0.9967^50 = 0.85" in message and "from 6 to 55" in message
+    assert "does not last 50 steps" in message and "0.9967^50 = 0.85" in message and "from 7 to 56" in message
     leaky_start = {**REMEMBER_FIRST, "g_bias": 1.0, "i_bias": 0.0}
     assert "not empty before the first pulse" in check("04.puzzle_remember_first", leaky_start).message
 
 
 def test_read_on_request_says_what_is_wrong():
     message = check("04.puzzle_read_on_request", gx.PRESETS["remember the first pulse"][1]).message
-    assert "step 5" in message and "output gate" in message
+    assert "step 6" in message and "output gate" in message
     message = check("04.puzzle_read_on_request", gx.PRESETS["forget immediately"][1]).message
     assert "nothing is held" in message
     always_writes = {**READ_ON_REQUEST, "i_wx": 0.0, "i_bias": 10.0}   # the question writes -1 into the cell
     message = check("04.puzzle_read_on_request", always_writes).message
-    assert "the question itself (x = -1 at step 60) changes the cell" in message
+    assert "the question itself (x = -1 at step 61) changes the cell" in message
     asks_writes = {**READ_ON_REQUEST, "i_wx": 0.0, "i_wh": 0.0, "i_bias": -10.0, "g_bias": 0.0}
     assert "nothing is held" in check("04.puzzle_read_on_request", asks_writes).message
     shut = {**READ_ON_REQUEST, "o_wx": 0.0, "o_bias": -10.0}
     message = check("04.puzzle_read_on_request", shut).message
-    assert "at the question (step 60)" in message
+    assert "at the question (step 61)" in message
 
 
 def test_puzzle_answers_are_validated():
@@ -420,7 +420,7 @@ def test_forget_on_request_accepts_its_solution_and_says_what_is_wrong():
     message = check(name, gx.PRESETS["remember the first pulse"][1]).message
     assert "does not erase the cell" in message and "W_xf" in message
     message = check(name, {**FORGET_ON_REQUEST, "f_bias": 5.0}).message
-    assert "does not hold the value" in message and "0.9933^54" in message and "54 steps from 6 to 59" in message
+    assert "does not hold the value" in message and "0.9933^54" in message and "54 steps from 7 to 60" in message
     message = check(name, {**FORGET_ON_REQUEST, "i_wx": 0.0, "i_bias": 10.0})
     assert "writes into the cell" in message.message and "keep the input gate shut" in message.message
     assert "barely reaches the cell" in check(name, gx.PRESETS["count pulses"][1]).message
@@ -494,7 +494,7 @@ def test_a_cell_that_falls_at_the_second_pulse_blames_the_forget_gate():
     run = gx.run_unit(falls, "two pulses")
     assert run["c"][P.SECOND_PULSE_STEP] < 0.6 * run["c"][P.SECOND_PULSE_STEP - 1]
     message = check("04.puzzle_remember_first", falls).message
-    assert "second pulse (step 25) changes the cell from 0.88 to 0.45" in message, message
+    assert "second pulse (step 26) changes the cell from 0.88 to 0.45" in message, message
     assert "the forget gate lets go (f = 0.5" in message and "W_xf" in message
     assert "input gate" not in message
     # a cell that rises there: the input gate opens again
@@ -504,7 +504,7 @@ def test_a_cell_that_falls_at_the_second_pulse_blames_the_forget_gate():
 
 def test_the_question_that_halves_the_cell_blames_the_forget_gate():
     message = check("04.puzzle_read_on_request", {**READ_ON_REQUEST, "f_wx": 10.0}).message
-    assert "the question itself (x = -1 at step 60) changes the cell" in message
+    assert "the question itself (x = -1 at step 61) changes the cell" in message
     assert "the forget gate lets go (f = 0.5" in message and "input gate" not in message, message
 
 
@@ -527,13 +527,14 @@ def test_a_downward_drift_at_rest_still_blames_the_forget_gate():
 
 
 def test_hold_counts_agree_with_the_notebook():
-    # puzzle 3 holds c_5 until step 59: c_59 = c_5 f_6 ... f_59, 54 factors; puzzle 1: f_6 ... f_55, 50
+    # puzzle 3 holds c_6 (the pulse is step 6, x[5]) until step 60: c_60 = c_6 f_7 ... f_60, 54 factors;
+    # puzzle 1: f_7 ... f_56, 50
     assert P.ASK_STEP - 1 - gx.STORE_STEP == 54 and P.HOLD_STEPS == 50
     if not NOTEBOOK.exists():
         pytest.skip("notebook not built")
     text = "\n".join("".join(c["source"]) for c in json.loads(NOTEBOOK.read_text())["cells"])
-    assert r"f_6 f_7 \cdots f_{59}$, 54 factors" in text and r"0.99^{54}" in text and "0.99^{55}" not in text
-    assert r"f_6 f_7 \cdots f_{79}$ of the 74 forget" in text and "from step 5 to the" not in text
+    assert r"f_7 f_8 \cdots f_{60}$, 54 factors" in text and r"0.99^{54}" in text and "0.99^{55}" not in text
+    assert r"f_7 f_8 \cdots f_{80}$ of the 74 forget" in text and "from step 6 to the" not in text
     assert "`return explorer.values()`" in text and "check(name, explorer)" not in text
 
 
@@ -920,7 +921,7 @@ def test_every_control_at_every_setting_raises_nothing_even_with_all_floating_po
 
 
 def test_carousel_line_names_the_steps_of_its_product(explorer):
-    assert "k = 6 &hellip; 79" in explorer.carousel.value and "74 steps back" in explorer.carousel.value
+    assert "k = 7 &hellip; 80" in explorer.carousel.value and "74 steps back" in explorer.carousel.value
 
 
 # --- the diagram and the gradient figure -----------------------------------------------------------------

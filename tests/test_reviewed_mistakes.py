@@ -193,8 +193,8 @@ def _jacobian(drop=None, columns=False):
 
 def test_lstm_step_jacobian_with_one_gate_route_left_out_or_the_columns_scaled():
     for gate, route in (("f", "W_hf"), ("i", "W_hi"), ("g", "W_hg")):
-        _says("04.lstm_step_jacobian", _jacobian(drop=gate), f"leaves out one of the three routes through the gates, "
-              f"D(")
+        _says("04.lstm_step_jacobian", _jacobian(drop=gate), "leaves out one of the three routes through the gates, "
+              "D(")
         assert route in check("04.lstm_step_jacobian", _jacobian(drop=gate)).message
     _says("04.lstm_step_jacobian", _jacobian(columns=True), "scaled the columns of the W_h blocks")
     assert check("04.lstm_step_jacobian", _jacobian()).passed

@@ -409,8 +409,8 @@ def _bptt_through(wrong_da):
 SEQUENCE_MISTAKES = [KnownMistake(_bptt_through(wrong_da), text) for text, wrong_da in WRONG_DA]
 
 
-@known_mistake(slips.no_carry("", "dh[t-1]", "The state h[t-1]", "dh_next = da @ W_hh", "dh[t-1] before going through the "
-                              "tanh"))
+@known_mistake(slips.no_carry("", "dh[t-1]", "The state h[t-1]", "dh_next = da @ W_hh",
+                              "dh[t-1] before going through the tanh"))
 def _no_carry(dh, x, h0, h, W_xh, W_hh):
     return _bptt(dh, x, h0, h, W_xh, W_hh, step=lambda dh_t, dh_next, *rest: rnn_step_backward(dh_t, *rest))
 
@@ -544,7 +544,8 @@ def _dx_zero(dh, x, h0, h, W_xh, W_hh):
     return (np.zeros_like(dx), *rest)
 
 
-@known_mistake(slips.input_gradient_not_stored("dx", "x", "da @ W_xh") + " You returned the share of step 1 alone (dx[0]).")
+@known_mistake(slips.input_gradient_not_stored("dx", "x", "da @ W_xh")
+               + " You returned the share of step 1 alone (dx[0]).")
 def _dx_of_step_0(dh, x, h0, h, W_xh, W_hh):
     dx, *rest = rnn_backward(dh, x, h0, h, W_xh, W_hh)
     return (dx[0], *rest)

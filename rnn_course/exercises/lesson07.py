@@ -34,7 +34,7 @@ def _new_state(z, n, h_prev):
     return (1 - z) * n + z * h_prev
 
 
-@known_mistake("you applied the reset gate before the product, as Cho et al. (2014) write the GRU: "
+@known_mistake("you applied the reset gate before the product, as the EMNLP version of Cho et al. (2014) does: "
                "tanh(W_xn x + b_xn + W_hn (r * h_prev) + b_hn). PyTorch (and cuDNN, and Keras's default "
                "reset_after=True) apply it after: r * (W_hn h_prev + b_hn).")
 def _reset_before_product(x_t, h_prev, W_x, W_h, b_x, b_h):

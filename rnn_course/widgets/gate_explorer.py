@@ -36,7 +36,7 @@ import numpy as np
 from matplotlib.gridspec import GridSpec
 
 from .. import palette, puzzles
-from ..puzzles import GATES, KINDS, LIMIT, SEQUENCES, STORE_STEP, T, params_from_values, run_unit
+from ..puzzles import GATES, KINDS, LIMIT, SEQUENCES, STORE_STEP, T, params_from_values, run_unit, step_of
 from .live import HoldRedraws, LiveFigure, ShowsOffline
 
 GATE_TITLES = {"i": "input gate", "f": "forget gate", "g": "candidate", "o": "output gate"}
@@ -47,7 +47,7 @@ PANEL_TITLES = {"x": "input $x_t$", "i": "input gate $i_t$", "f": "forget gate $
                 "g": "candidate $g_t$", "o": "output gate $o_t$", "c": "cell state $c_t$",
                 "h": "hidden state $h_t$"}
 #: The cell-state panel is linear for |c| <= 1 (where the gates' work shows) and logarithmic
-#: beyond, up to 100: |c_t| <= t + 1 (each step adds at most 1), so the panel never needs
+#: beyond, up to 100: |c_t| <= t (c_0 = 0, and each step adds at most 1), so the panel never needs
 #: rescaling, and a slider move never costs a full redraw.
 C_LINEAR, C_MAX = 1.0, 100.0
 
@@ -122,7 +122,7 @@ def draw_traces(figure, data: dict, top: float = 0.96):
     """Draw a run's traces (from :func:`run_unit`) on ``figure``; returns ``(axes, lines, readout)``,
     ``readout`` the text of :func:`forget_readout` written in the forget gate's panel."""
     axes = _layout(figure, top)
-    steps = np.arange(len(data["x"]))
+    steps = np.arange(1, len(data["x"]) + 1)          # steps t = 1 .. T: the array entry [t-1] is step t
     lines = {}
     for name, ax in axes.items():
         lines[name], = ax.plot(steps, data[name], color=COLORS[name], linewidth=1.6)
@@ -255,16 +255,18 @@ class GateExplorer(HoldRedraws, ShowsOffline):
         self.updates += 1
 
     def carousel_factor(self) -> float:
-        """prod f_k for k = STORE_STEP + 1 .. T - 1 (f_6 ... f_79, 74 factors): d c_{T-1} / d c_{STORE_STEP}
-        along the cell path. With every f_k near sigma(-10) the product is below 1e-300: 0 or subnormal."""
+        """prod f_k over the steps after the pulse, k = 7 .. 80 (array positions STORE_STEP + 1 .. T - 1, 74
+        factors): d c_80 / d c_6 along the cell path, c_6 being the cell at the pulse (position STORE_STEP).
+        With every f_k near sigma(-10) the product is below 1e-300: 0 or subnormal."""
         with np.errstate(under="ignore"):
             return float(np.prod(self.data["f"][STORE_STEP + 1:]))
 
     def _show_carousel(self) -> None:
         lag = T - 1 - STORE_STEP
-        self.carousel.value = (f"Cell path (section 6): a gradient at c<sub>{T - 1}</sub> reaches c<sub>{STORE_STEP}"
+        pulse = step_of(STORE_STEP)
+        self.carousel.value = (f"Cell path (section 6): a gradient at c<sub>{T}</sub> reaches c<sub>{pulse}"
                                f"</sub>, {lag} steps back, multiplied by &prod; f<sub>k</sub> over k = "
-                               f"{STORE_STEP + 1} &hellip; {T - 1} = <b>{self.carousel_factor():.3g}</b>")
+                               f"{pulse + 1} &hellip; {T} = <b>{self.carousel_factor():.3g}</b>")
 
     # -- the puzzles, checked as the sliders move -------------------------------------------------
     def _on_puzzle(self, change) -> None:
@@ -301,7 +303,7 @@ def preset_overview_figure():
     figure, axes = plt.subplots(1, len(PRESETS), figsize=(11, 2.7), sharey=True)
     for ax, (name, (sequence, values)) in zip(axes, PRESETS.items()):
         run = run_unit(values, sequence)
-        steps = np.arange(len(run["x"]))
+        steps = np.arange(1, len(run["x"]) + 1)
         ax.plot(steps, run["x"], color=COLORS["x"], linewidth=1, alpha=0.6, label="input $x_t$")
         ax.plot(steps, run["c"], color=COLORS["c"], linewidth=2, label="cell $c_t$")
         ax.plot(steps, run["h"], color=COLORS["h"], linewidth=1.4, linestyle="--", label="output $h_t$")
