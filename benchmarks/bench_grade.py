@@ -1,4 +1,4 @@
-"""Time `rnn-course grade` on a room of learners who each hand in all seven lessons.
+"""Time `rnn-course grade` on a room of learners who each hand in every lesson (nine today).
 
     python benchmarks/bench_grade.py [--learners 30] [--jobs N] [--timeout 300] [--no-sandbox] [--keep DIR]
 
@@ -87,8 +87,12 @@ def answered(notebook: dict, kind: str) -> dict:
     return notebook
 
 
+def lesson_files() -> list:
+    return sorted((ROOT / "notebooks").glob("0*.ipynb"))
+
+
 def build_room(room: Path, learners: int) -> int:
-    lessons = sorted((ROOT / "notebooks").glob("0*.ipynb"))
+    lessons = lesson_files()
     for n in range(learners):
         kind = KINDS[n % len(KINDS)]
         folder = room / f"learner{n:02d}-{kind}"
@@ -114,7 +118,7 @@ def main() -> None:
     jobs = args.jobs or grade._cores()
     print(f"Python {platform.python_version()}, {os.cpu_count()} cores; sandbox "
           f"{'off' if args.no_sandbox else 'on (bubblewrap)'}")
-    print(f"room: {args.learners} learners x 7 lessons = {notebooks} notebooks; jobs {jobs}")
+    print(f"room: {args.learners} learners x {len(lesson_files())} lessons = {notebooks} notebooks; jobs {jobs}")
     started = time.perf_counter()
     report = grade.grade_room(room, timeout=args.timeout, jobs=jobs, sandbox=not args.no_sandbox)
     seconds = time.perf_counter() - started
