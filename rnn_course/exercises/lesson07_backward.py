@@ -114,15 +114,17 @@ def _outputs(dh_t, x_t, h_prev, W_x, W_h, r, z, da_r, da_z, da_n):
     return (da_x @ W_x, dh_t * z + da_h @ W_h, da_x.T @ x_t, da_h.T @ h_prev, da_x.sum(axis=0), da_h.sum(axis=0))
 
 
-def _bptt(step_backward, dh, x, h0, W_x, W_h, b_x, b_h):
-    """Backpropagation through the sequence with ``step_backward`` at every step (summed grads)."""
+def _bptt(step_backward, dh, x, h0, W_x, W_h, b_x, b_h, *, reads_new_state=False):
+    """Backpropagation through the sequence with ``step_backward`` at every step (summed grads); with
+    ``reads_new_state`` each step's backward is given the state the step made instead of the one it read."""
     h = [h0]
     for x_t in x:
         r, z, n, _ = _forward_parts(x_t, h[-1], W_x, W_h, b_x, b_h)
         h.append((1 - z) * n + z * h[-1])
     dx, totals, carry = np.zeros_like(x), [np.zeros_like(a) for a in (W_x, W_h, b_x, b_h)], np.zeros_like(h0)
     for t in reversed(range(len(x))):
-        dx[t], carry, *shares = step_backward(dh[t] + carry, x[t], h[t], W_x, W_h, b_x, b_h)
+        state = h[t + 1] if reads_new_state else h[t]
+        dx[t], carry, *shares = step_backward(dh[t] + carry, x[t], state, W_x, W_h, b_x, b_h)
         totals = [a + s for a, s in zip(totals, shares)]
     return (dx, carry, *totals)
 
@@ -235,15 +237,7 @@ _no_carry = known_mistake(
 @known_mistake("at step t your backward read h_t, the state the step produced (h[t-1]), where it needs h_{t-1}, the "
                "state the step read (h[t-2], or h0 at step 1): the gates depend on the previous state.")
 def _h_t_for_h_prev(dh, x, h0, W_x, W_h, b_x, b_h):
-    h = [h0]
-    for x_t in x:
-        r, z, n, _ = _forward_parts(x_t, h[-1], W_x, W_h, b_x, b_h)
-        h.append((1 - z) * n + z * h[-1])
-    dx, totals, carry = np.zeros_like(x), [np.zeros_like(a) for a in (W_x, W_h, b_x, b_h)], np.zeros_like(h0)
-    for t in reversed(range(len(x))):
-        dx[t], carry, *shares = gru_step_backward(dh[t] + carry, x[t], h[t + 1], W_x, W_h, b_x, b_h)
-        totals = [a + s for a, s in zip(totals, shares)]
-    return (dx, carry, *totals)
+    return _bptt(gru_step_backward, dh, x, h0, W_x, W_h, b_x, b_h, reads_new_state=True)
 
 
 @known_mistake("the weight gradients are only the first step's share (the last one your loop visits): the weights "
