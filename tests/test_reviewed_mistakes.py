@@ -235,3 +235,17 @@ def test_reverse_layer_returning_the_pair_or_flipping_another_axis():
     _says("07.reverse_layer", pair, "returns a pair (h, cache); take h out of it first")
     _says("07.reverse_layer", batch_axis, "you reversed axis 1 of x (the batch")
     _says("07.reverse_layer", feature_axis, "you reversed axis 2 of x (the features")
+
+
+def test_forecast_keeping_the_models_whole_output_says_to_take_the_number_out():
+    from rnn_course import model
+
+    def forecast(params, context, n_ahead):
+        values, out = list(context), []
+        for _ in range(n_ahead):
+            x = np.array(values[-len(context):]).reshape(-1, 1, 1)
+            y, _ = model.forward(params, x, readout="last")
+            out.append(y)
+            values.append(y)
+        return np.array(out)
+    _says("05.forecast", forecast, "Did you keep a whole output, such as a (1, 1) array, where a number belongs?")

@@ -350,12 +350,13 @@ def _run(answer, args, kwargs, verb: str):
         if err.type_name == "NotImplementedError":
             raise NotAttempted() from None
         text = f"{err.type_name}: {' '.join(str(err.text).split())[:200]}" if err.text else err.type_name
-        raise Mistake(f"{verb} raised {text}" + (f" ({err.where})" if err.where else "")) from None
+        raise Mistake(f"{verb} raised {text}" + (f" ({err.where})" if err.where else "") + _why(text)) from None
     except NotImplementedError:
         raise NotAttempted() from None
     except Exception as err:  # the learner's code failed: say how, as a wrong answer
         where = crash_site(err.__traceback__)
-        raise Mistake(f"{verb} raised {one_line(err)}" + (f" ({where})" if where else "")) from None
+        text = one_line(err)
+        raise Mistake(f"{verb} raised {text}" + (f" ({where})" if where else "") + _why(text)) from None
     if guard is not None and guard.found:
         note_borrowed(guard.found)
     return value
@@ -787,6 +788,14 @@ def _reordered(got, expected, labels, rtol, atol) -> str | None:
             return (f"your values are right but in another order: you returned {', '.join(yours)}; return "
                     f"{', '.join(labels)}, in that order.")
     return None
+
+
+def _why(crash: str) -> str:
+    """What a crash usually means, when NumPy's own words do not say it ("" when there is nothing to add)."""
+    if "inhomogeneous" in crash:
+        return (": NumPy could not make one array of a list that mixes numbers with arrays. Did you keep a whole "
+                "output, such as a (1, 1) array, where a number belongs? Take the number out (y[0, 0] of a (1, 1) y)")
+    return ""
 
 
 def _pair_returned(value, expected, name: str) -> None:
