@@ -255,19 +255,10 @@ def _read_text(learner: str, path: Path, room: Path | None) -> str:
         if not target.is_relative_to(Path(os.path.realpath(folder))):
             raise ValueError("the file is a symbolic link to a file outside the learner's folder; it is not graded")
         path = target
-    try:
-        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | getattr(os, "O_NONBLOCK", 0))
-    except OSError as err:
-        raise ValueError(f"could not read the file: {err.strerror or err}") from None
-    with os.fdopen(fd, "rb") as f:
-        info = os.fstat(f.fileno())
-        import stat
-        if not stat.S_ISREG(info.st_mode):
-            raise ValueError("it is not a regular file")
-        if info.st_size > FILE_LIMIT:
-            raise ValueError(f"the file is {info.st_size / 2**20:.0f} MB, over the {FILE_LIMIT // 2**20} MB "
-                             "limit for a notebook; clear its outputs and hand it in again")
-        data = f.read(FILE_LIMIT + 1)
+    data, size = _read_regular(path, FILE_LIMIT)
+    if size > FILE_LIMIT:
+        raise ValueError(f"the file is {size / 2**20:.0f} MB, over the {FILE_LIMIT // 2**20} MB "
+                         "limit for a notebook; clear its outputs and hand it in again")
     if len(data) > FILE_LIMIT:
         raise ValueError(f"the file is over the {FILE_LIMIT // 2**20} MB limit for a notebook")
     if not data.strip():
@@ -276,6 +267,23 @@ def _read_text(learner: str, path: Path, room: Path | None) -> str:
         return data.decode("utf-8")
     except UnicodeDecodeError as err:
         raise ValueError(f"the file is not UTF-8 text (byte {err.start}), so not a notebook") from None
+
+
+def _read_regular(path: Path, limit: int) -> tuple[bytes, int]:
+    """``(content, size)`` of the regular file at ``path``, opened without following a link and without
+    blocking on a pipe: at most ``limit + 1`` bytes, none when its size is already over ``limit``. A
+    ValueError says why a file cannot be read this way."""
+    import stat
+
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | getattr(os, "O_NONBLOCK", 0))
+    except OSError as err:
+        raise ValueError(f"could not read the file: {err.strerror or err}") from None
+    with os.fdopen(fd, "rb") as f:
+        info = os.fstat(f.fileno())
+        if not stat.S_ISREG(info.st_mode):
+            raise ValueError("it is not a regular file")
+        return (b"" if info.st_size > limit else f.read(limit + 1)), info.st_size
 
 
 def _parse_notebook(text: str) -> dict:
@@ -317,8 +325,6 @@ def learner_help(folder: Path) -> dict:
     whether any says the solution was seen. It is the learner's own record, so a learner can edit or
     delete it; it is read with the notebooks' care (no links followed, regular files of at most 1 MB,
     nothing but counts and yes/no kept) and never run."""
-    import stat
-
     from rnn_course.exercises.help import HELP_FILE, clean_record
 
     merged: dict[str, dict] = {}
@@ -329,18 +335,11 @@ def learner_help(folder: Path) -> dict:
         if HELP_FILE not in files:
             continue
         try:
-            fd = os.open(Path(top, HELP_FILE), os.O_RDONLY | os.O_NOFOLLOW | getattr(os, "O_NONBLOCK", 0))
-        except OSError:
-            continue
-        with os.fdopen(fd, "rb") as f:
-            if not stat.S_ISREG(os.fstat(f.fileno()).st_mode):
+            data, size = _read_regular(Path(top, HELP_FILE), HELP_LIMIT)
+            if size > HELP_LIMIT or len(data) > HELP_LIMIT:
                 continue
-            data = f.read(HELP_LIMIT + 1)
-        if len(data) > HELP_LIMIT:
-            continue
-        try:
             record = clean_record(json.loads(data.decode("utf-8")))
-        except (ValueError, RecursionError):
+        except (ValueError, RecursionError):    # unreadable, not UTF-8 or not JSON: no record
             continue
         for name, entry in record.items():
             into = merged.setdefault(name, {"hints": 0, "solution_seen": False})

@@ -143,19 +143,30 @@ def _transposed(x_t, h_prev, c_prev, W_x, W_h, b):
     return lstm_step_jacobian(x_t, h_prev, c_prev, W_x, W_h, b).transpose(0, 2, 1)
 
 
-@known_mistake("you scaled the columns of the W_h blocks instead of their rows (W * v[:, None, :], i.e. W D(v)); "
-               "the chain rule gives D(v) W: v[:, :, None] * W, row j times v_j.")
-def _columns_scaled(x_t, h_prev, c_prev, W_x, W_h, b):
-    H = h_prev.shape[1]
-    i, f, g, o = _gates(x_t, h_prev, W_x, W_h, b)
-    c_t = f * c_prev + i * g
-    tanh_c = np.tanh(c_t)
-    W_hi, W_hf, W_hg, W_ho = (W_h[k * H:(k + 1) * H] for k in range(4))
-    dc_dh = ((c_prev * f * (1 - f))[:, None, :] * W_hf + (g * i * (1 - i))[:, None, :] * W_hi
-             + (i * (1 - g**2))[:, None, :] * W_hg)
-    dc_dc = f[:, :, None] * np.eye(H)
-    through_c = (o * (1 - tanh_c**2))[:, None, :]
-    return _assemble((tanh_c * o * (1 - o))[:, None, :] * W_ho + through_c * dc_dh, through_c * dc_dc, dc_dh, dc_dc)
+def _columns_scaled_jacobian(diagonal_too: bool):
+    """J with the W_h blocks scaled by columns, W D(v) for D(v) W; ``diagonal_too``: the diagonal through c_t
+    in dh_t/dh_{t-1} and dh_t/dc_{t-1} column-scaled as well (else by rows, as it should be)."""
+    def jacobian(x_t, h_prev, c_prev, W_x, W_h, b):
+        H = h_prev.shape[1]
+        i, f, g, o = _gates(x_t, h_prev, W_x, W_h, b)
+        tanh_c = np.tanh(f * c_prev + i * g)
+        W_hi, W_hf, W_hg, W_ho = (W_h[k * H:(k + 1) * H] for k in range(4))
+        dc_dh = ((c_prev * f * (1 - f))[:, None, :] * W_hf + (g * i * (1 - i))[:, None, :] * W_hi
+                 + (i * (1 - g**2))[:, None, :] * W_hg)
+        dc_dc = f[:, :, None] * np.eye(H)
+        slope = o * (1 - tanh_c**2)
+        through_c = slope[:, None, :] if diagonal_too else slope[:, :, None]
+        return _assemble((tanh_c * o * (1 - o))[:, None, :] * W_ho + through_c * dc_dh, through_c * dc_dc,
+                         dc_dh, dc_dc)
+    return jacobian
+
+
+_columns_scaled = known_mistake(
+    "you scaled the columns of the W_h blocks instead of their rows (W * v[:, None, :], i.e. W D(v)); "
+    "the chain rule gives D(v) W: v[:, :, None] * W, row j times v_j.")(_columns_scaled_jacobian(True))
+_gate_blocks_columns_scaled = known_mistake(
+    "you scaled the columns of the W_h blocks instead of their rows (W[None] * v[:, None, :], i.e. "
+    "W D(v)); the chain rule gives D(v) W: v[:, :, None] * W, row j of W times v_j.")(_columns_scaled_jacobian(False))
 
 
 @known_mistake("your rows come c_t first, then h_t, and your columns c_{t-1} first; the exercise stacks the state "
@@ -193,32 +204,15 @@ def _without_route(gate: str):
     """The Jacobian with one gate's route left out of dc_t/dh_{t-1} (and so of dh_t/dh_{t-1} through c_t)."""
     def jacobian(x_t, h_prev, c_prev, W_x, W_h, b):
         H = h_prev.shape[1]
+        dh_dh, dh_dc, dc_dh, dc_dc = _blocks(x_t, h_prev, c_prev, W_x, W_h, b)
         i, f, g, o = _gates(x_t, h_prev, W_x, W_h, b)
-        tanh_c = np.tanh(f * c_prev + i * g)
-        routes = {"f": (c_prev * f * (1 - f), W_h[H:2 * H]), "i": (g * i * (1 - i), W_h[:H]),
-                  "g": (i * (1 - g**2), W_h[2 * H:3 * H])}
-        dc_dh = sum(v[:, :, None] * W for k, (v, W) in routes.items() if k != gate)
-        dc_dc = f[:, :, None] * np.eye(H)
-        through_c = (o * (1 - tanh_c**2))[:, :, None]
-        dh_dh = (tanh_c * o * (1 - o))[:, :, None] * W_h[3 * H:] + through_c * dc_dh
-        return _assemble(dh_dh, through_c * dc_dc, dc_dh, dc_dc)
+        v, block = {"i": (g * i * (1 - i), 0), "f": (c_prev * f * (1 - f), 1), "g": (i * (1 - g**2), 2)}[gate]
+        route = v[:, :, None] * W_h[block * H:(block + 1) * H]
+        through_c = (o * (1 - np.tanh(f * c_prev + i * g)**2))[:, :, None]
+        return _assemble(dh_dh - through_c * route, dh_dc, dc_dh - route, dc_dc)
     return known_mistake(f"your dc_t/dh_{{t-1}} leaves out one of the three routes through the gates, {_ROUTE[gate]}; "
                          "c_t = f * c_{t-1} + i * g changes with h_{t-1} through f, i and g, so add all three "
                          "(and dh_t/dh_{t-1} takes them through c_t).")(jacobian)
-
-
-@known_mistake("you scaled the columns of the W_h blocks instead of their rows (W[None] * v[:, None, :], i.e. "
-               "W D(v)); the chain rule gives D(v) W: v[:, :, None] * W, row j of W times v_j.")
-def _gate_blocks_columns_scaled(x_t, h_prev, c_prev, W_x, W_h, b):
-    H = h_prev.shape[1]
-    i, f, g, o = _gates(x_t, h_prev, W_x, W_h, b)
-    tanh_c = np.tanh(f * c_prev + i * g)
-    W_hi, W_hf, W_hg, W_ho = (W_h[k * H:(k + 1) * H] for k in range(4))
-    dc_dh = ((c_prev * f * (1 - f))[:, None, :] * W_hf + (g * i * (1 - i))[:, None, :] * W_hi
-             + (i * (1 - g**2))[:, None, :] * W_hg)
-    dc_dc = f[:, :, None] * np.eye(H)
-    through_c = (o * (1 - tanh_c**2))[:, :, None]           # a diagonal: rows, as it should be
-    return _assemble((tanh_c * o * (1 - o))[:, None, :] * W_ho + through_c * dc_dh, through_c * dc_dc, dc_dh, dc_dc)
 
 
 MISTAKES = [_carousel_only, _h_misses_cell_route, _h_misses_output_route, _no_h_from_c, _h_from_c_without_f,

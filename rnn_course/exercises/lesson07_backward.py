@@ -396,22 +396,17 @@ _WRONG_AXIS = ("you reversed axis {axis} of x ({what}), not time: in the time-ma
                "axis, x[::-1], and the states come back flipped along their first axis too.")
 
 
-def _flipped_along(axis: int):
+def _flipped_along(axis: int, states_too: bool):
+    """The layer read with ``x`` flipped along ``axis``, its states flipped back along it if ``states_too``."""
     def flipped(x, h0, W_x, W_h, b_x, b_h):
-        params = {"W_x": W_x, "W_h": W_h, "b_x": b_x, "b_h": b_h}
-        return np.flip(gru.forward(params, np.flip(x, axis), h0)[0], axis)
-    return flipped
-
-
-def _flipped_input_along(axis: int):
-    def flipped(x, h0, W_x, W_h, b_x, b_h):
-        return gru.forward({"W_x": W_x, "W_h": W_h, "b_x": b_x, "b_h": b_h}, np.flip(x, axis), h0)[0]
+        h = gru.forward({"W_x": W_x, "W_h": W_h, "b_x": b_x, "b_h": b_h}, np.flip(x, axis), h0)[0]
+        return np.flip(h, axis) if states_too else h
     return flipped
 
 
 _AXIS_WHAT = {1: "the batch: it puts each sequence beside another one's state", 2: "the features of each step"}
-WRONG_AXIS_MISTAKES = [KnownMistake(make(axis), _WRONG_AXIS.format(axis=axis, what=_AXIS_WHAT[axis]))
-                       for axis in (1, 2) for make in (_flipped_along, _flipped_input_along)]
+WRONG_AXIS_MISTAKES = [KnownMistake(_flipped_along(axis, states_too), _WRONG_AXIS.format(axis=axis, what=what))
+                       for axis, what in _AXIS_WHAT.items() for states_too in (True, False)]
 
 REVERSE_MISTAKES = [_not_flipped_back, _input_not_flipped, _forward_layer, _one_step_late, *WRONG_AXIS_MISTAKES]
 

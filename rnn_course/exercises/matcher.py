@@ -799,8 +799,8 @@ def _why(crash: str) -> str:
 
 
 def _pair_returned(value, expected, name: str) -> None:
-    """A Mistake when ``value`` is a tuple or list whose first item has the expected shape and the rest
-    do not fit beside it: a course function's ``(result, cache)`` returned whole."""
+    """A Mistake when ``value`` is a tuple or list of which exactly one item has the expected shape and the
+    others do not stack with it: a course function's ``(result, cache)`` returned whole, or reversed."""
     if not isinstance(value, tuple | list) or len(value) < 2 or not expected.shape:
         return
     fits = [isinstance(v, np.ndarray) and v.shape == expected.shape for v in value]
