@@ -23,9 +23,9 @@ from .activations import sigmoid_via_tanh as sigmoid  # as rnn_course.lstm compu
 from .optim import Adam
 
 
-def stack_params(cell: str, input_size: int, hidden_size: int, seeds) -> dict:
+def stack_params(cell: str, input_size: int, hidden_size: int, seeds, dtype=np.float64) -> dict:
     """``model.init_params`` of every seed, stacked on a leading axis."""
-    each = [model.init_params(cell, input_size, hidden_size, 1, seed=s) for s in seeds]
+    each = [model.init_params(cell, input_size, hidden_size, 1, seed=s, dtype=dtype) for s in seeds]
     return {k: np.stack([p[k] for p in each]) for k in each[0]}
 
 
@@ -53,9 +53,10 @@ def loss_and_grads(params: dict, x, y):
     W_rec_T = np.ascontiguousarray(W_rec.transpose(0, 2, 1))         # (S, H, rows)
     xs = np.ascontiguousarray(x.transpose(1, 0, 2, 3))                 # (T, S, B, D): xs[t] contiguous
     a_x = np.matmul(xs.reshape(T, S, B, -1), np.ascontiguousarray(W_in.transpose(0, 2, 1))[None]) + bias[None, :, None]
-    h = np.zeros((S, B, H))
-    c = np.zeros((S, B, H))
-    hs = np.empty((T + 1, S, B, H))
+    dtype = np.result_type(x, params["W_hy"])
+    h = np.zeros((S, B, H), dtype)
+    c = np.zeros((S, B, H), dtype)
+    hs = np.empty((T + 1, S, B, H), dtype)
     hs[0] = h
     cs, gates = [c], []
     for t in range(T):
@@ -78,7 +79,7 @@ def loss_and_grads(params: dict, x, y):
     grads = {"W_hy": np.matmul(dpred.transpose(0, 2, 1), h), "b_y": dpred.sum(axis=1)}
     dh = np.matmul(dpred, params["W_hy"])                             # (S, B, H)
     dc = np.zeros_like(dh)
-    da = np.empty((T, S, B, W_rec.shape[1]))
+    da = np.empty((T, S, B, W_rec.shape[1]), dtype)
     for t in range(T - 1, -1, -1):
         if lstm_cell:
             i, f, g, o = gates[t]
@@ -122,22 +123,27 @@ class SeedRuns:
 
 
 def train_seeds(cell: str, input_size: int, hidden_size: int, seeds, make_batch, *, steps: int, lr: float = 1e-2,
-                snapshots=()) -> tuple:
+                snapshots=(), dtype=np.float64) -> tuple:
     """Train one ``cell`` model per seed, stacked: ``make_batch(rng) -> (x (T, B, D), y (B, 1))`` draws each
     seed's batch from that seed's own generator, as :func:`rnn_course.train.train` does.
 
+    ``dtype`` is the precision of the weights and of every computation (the batches are drawn as before
+    and then converted, so float32 and float64 runs see the same sequences up to rounding).
     Returns ``(params, losses, kept)``: the stacked parameters, the training losses (steps, S), and
     ``{step: stacked parameters}`` after each step count in ``snapshots``.
     """
-    params = stack_params(cell, input_size, hidden_size, seeds)
+    dtype = np.dtype(dtype)
+    if dtype not in (np.float32, np.float64):
+        raise ValueError(f"dtype must be float32 or float64; got {dtype}.")
+    params = stack_params(cell, input_size, hidden_size, seeds, dtype)
     rngs = [np.random.default_rng(s) for s in seeds]
     opt = Adam(lr=lr)
     history = np.empty((steps, len(rngs)))
     kept = {}
     for step in range(steps):
         batches = [make_batch(rng) for rng in rngs]
-        x = np.stack([b[0] for b in batches])
-        y = np.stack([b[1] for b in batches])
+        x = np.stack([b[0] for b in batches]).astype(dtype, copy=False)
+        y = np.stack([b[1] for b in batches]).astype(dtype, copy=False)
         history[step], grads = loss_and_grads(params, x, y)
         params = opt.step(params, grads)
         if step + 1 in snapshots:
@@ -146,16 +152,20 @@ def train_seeds(cell: str, input_size: int, hidden_size: int, seeds, make_batch,
 
 
 def train_adding_seeds(cell: str, T: int, seeds, *, hidden_size: int = 32, steps: int = 600, batch_size: int = 32,
-                       lr: float = 1e-2, x_test=None, y_test=None, tolerance: float = 0.04) -> SeedRuns:
+                       lr: float = 1e-2, x_test=None, y_test=None, tolerance: float = 0.04,
+                       dtype=np.float64) -> SeedRuns:
     """Train one ``cell`` model per seed on the adding problem of length T, all at once; score each on
-    ``x_test (T, N, 2)``, ``y_test (N, 1)`` (by default :func:`experiments.adding_test_set`)."""
+    ``x_test (T, N, 2)``, ``y_test (N, 1)`` (by default :func:`experiments.adding_test_set`), in ``dtype``
+    (float32 halves the time; lesson 5 uses it)."""
     from . import experiments
 
     seeds = tuple(seeds)
     params, history, _ = train_seeds(cell, 2, hidden_size, seeds,
-                                     lambda rng: tasks.adding_problem(T, batch_size, rng), steps=steps, lr=lr)
+                                     lambda rng: tasks.adding_problem(T, batch_size, rng), steps=steps, lr=lr,
+                                     dtype=dtype)
     if x_test is None:
         x_test, y_test = experiments.adding_test_set(T)
+    x_test = np.asarray(x_test).astype(params["W_hy"].dtype, copy=False)
     mse, within = [], []
     for k in range(len(seeds)):
         scores = experiments.evaluate_adding(unstack(params, k), x_test, y_test, tolerance=tolerance)
@@ -174,7 +184,7 @@ class SeedResult:
 
 
 def train_forecasters(cell: str, series, window: int, seeds, *, hidden_size: int = 16, steps: int = 400,
-                      batch_size: int = 32, lr: float = 1e-2, snapshots=()) -> dict:
+                      batch_size: int = 32, lr: float = 1e-2, snapshots=(), dtype=np.float64) -> dict:
     """:func:`rnn_course.experiments.train_forecaster` for every seed at once: ``{seed: SeedResult}``."""
     x_all, y_all = tasks.forecast_windows(series, window, 1)
     n = x_all.shape[1]
@@ -185,7 +195,7 @@ def train_forecasters(cell: str, series, window: int, seeds, *, hidden_size: int
 
     seeds = tuple(seeds)
     params, history, kept = train_seeds(cell, 1, hidden_size, seeds, make_batch, steps=steps, lr=lr,
-                                        snapshots=snapshots)
+                                        snapshots=snapshots, dtype=dtype)
     return {s: SeedResult(unstack(params, k), history[:, k], {b: unstack(p, k) for b, p in kept.items()})
             for k, s in enumerate(seeds)}
 

@@ -313,20 +313,21 @@ class CharLMRun:
 def train_char_lm(ids, vocab_size: int, *, valid_ids=None, cell: str = "lstm", hidden_size: int = 64,
                   T: int = 25, batch_size: int = 32, steps: int = 500, lr: float = 1e-2,
                   clip: float | None = 5.0, eval_every: int = 25, seed: int = 0,
-                  progress: bool = True) -> CharLMRun:
+                  progress: bool = True, dtype=np.float64) -> CharLMRun:
     """Train next-character prediction on an encoded text ``ids (N,)``.
 
     Each step draws ``batch_size`` random windows of T characters
     (:func:`rnn_course.tasks.char_batches`, seeded by ``seed``) and takes one Adam step
     on the mean cross-entropy over every character of every window (nats per character),
     with the gradient norm clipped at ``clip``. ``valid_ids (M,)``, if given, is a held-out
-    text scored with :func:`text_loss` every ``eval_every`` steps.
+    text scored with :func:`text_loss` every ``eval_every`` steps. ``dtype`` is the precision of the
+    weights and of training (float32 about halves the time; lesson 5 uses it).
     """
     if steps < 1:
         raise ValueError(f"steps must be at least 1; got {steps}.")
     rng = np.random.default_rng(seed)
     opt = Adam(lr=lr)
-    run = CharLMRun(params=model.init_params(cell, vocab_size, hidden_size, vocab_size, seed=seed))
+    run = CharLMRun(params=model.init_params(cell, vocab_size, hidden_size, vocab_size, seed=seed, dtype=dtype))
     best = np.inf
 
     def evaluate(step):
@@ -341,7 +342,7 @@ def train_char_lm(ids, vocab_size: int, *, valid_ids=None, cell: str = "lstm", h
     evaluate(0)
     bar = progress_bar(range(1, steps + 1), total=steps, desc=f"{cell.upper()} characters", enabled=progress)
     for step in bar:
-        x, targets = tasks.char_batches(ids, T, batch_size, rng, n_classes=vocab_size)
+        x, targets = tasks.char_batches(ids, T, batch_size, rng, n_classes=vocab_size, dtype=dtype)
         value, grads = loss_and_grads(run.params, x, targets, loss="xent", readout="all")
         if clip is not None:
             grads, _ = clip_grad_norm(grads, clip)
@@ -360,8 +361,8 @@ def text_loss(params: dict, ids, vocab_size: int, T: int = 100) -> float:
     """Mean cross-entropy (nats per character) over a whole encoded text ``ids (N,)``.
 
     The text is cut into (N - 1) // T windows of T characters, run as one batch from a zero
-    state; each window predicts its next characters. The tail that does not fill a window
-    is left out.
+    state; each window predicts its next characters, in the precision of ``params``. The tail
+    that does not fill a window is left out.
     """
     ids = np.asarray(ids)
     n = (len(ids) - 1) // T
@@ -369,8 +370,9 @@ def text_loss(params: dict, ids, vocab_size: int, T: int = 100) -> float:
         raise ValueError(f"the text has {len(ids)} characters, fewer than T + 1 = {T + 1}.")
     inputs = ids[: n * T].reshape(n, T).T                         # (T, n): window k in column k
     targets = ids[1: n * T + 1].reshape(n, T).T
-    logits, _ = model.forward(params, tasks.one_hot(inputs, vocab_size), readout="all")
-    return softmax_cross_entropy(logits, targets)[0]
+    dtype = np.result_type(*params.values())
+    logits, _ = model.forward(params, tasks.one_hot(inputs, vocab_size, dtype), readout="all")
+    return float(softmax_cross_entropy(logits, targets)[0])
 
 
 def temperature_probs(logits, temperature: float) -> np.ndarray:

@@ -59,3 +59,33 @@ def test_a_share_below_the_floor_and_an_mse_above_the_ceiling_print_only_the_bou
     row = ensemble.seed_table(runs, floor=0.10).splitlines()[1]
     assert row.split()[-6:] == ["<10%", "55%", "31%", "1", "of", "2"], row
     assert ensemble.mse_table(runs, ceiling=0.1).split()[-2:] == [">0.1", "4e-3"]
+
+
+@pytest.mark.parametrize("cell", ["rnn", "lstm"])
+def test_float32_training_stays_float32_and_follows_the_float64_run(cell):
+    single = ensemble.train_adding_seeds(cell, 6, (0, 1), hidden_size=5, steps=15, dtype=np.float32)
+    double = ensemble.train_adding_seeds(cell, 6, (0, 1), hidden_size=5, steps=15)
+    assert all(v.dtype == np.float32 for v in single.params.values())
+    assert all(v.dtype == np.float64 for v in double.params.values())
+    params = ensemble.unstack(single.params, 0)
+    x, y = np.zeros((1, 6, 2, 2), np.float32), np.zeros((1, 2, 1), np.float32)
+    losses, grads = ensemble.loss_and_grads({k: v[None] for k, v in params.items()}, x, y)
+    assert losses.dtype == np.float32 and all(g.dtype == np.float32 for g in grads.values())
+    for key in double.params:
+        np.testing.assert_allclose(single.params[key], double.params[key], rtol=1e-3, atol=1e-4)
+    np.testing.assert_allclose(single.losses, double.losses, rtol=1e-3)
+
+
+def test_stacked_forecasters_train_in_float32_when_asked():
+    from rnn_course import tasks
+
+    series = tasks.noisy_sines(120, np.random.default_rng(1))
+    runs = ensemble.train_forecasters("rnn", series, 8, (0,), hidden_size=4, steps=5, snapshots=(5,),
+                                      dtype=np.float32)
+    assert all(v.dtype == np.float32 for v in runs[0].params.values())
+    assert all(v.dtype == np.float32 for v in runs[0].snapshots[5].values())
+
+
+def test_a_dtype_other_than_float32_or_float64_is_refused_by_name():
+    with pytest.raises(ValueError, match="float32 or float64; got float16"):
+        ensemble.train_adding_seeds("rnn", 4, (0,), hidden_size=3, steps=1, dtype=np.float16)
