@@ -321,7 +321,9 @@ def test_notebook_gives_no_line_of_code_before_its_exercise():
     sources = ["".join(c["source"]) for c in json.loads(NOTEBOOK.read_text())["cells"]]
     forward = sources.index('check("01.dense_forward", dense_forward)')
     backward = sources.index('check("01.dense_backward", dense_backward)')
-    assert not any("np.tanh(X @ W.T + b)" in s for s in sources[:forward])
+    assert not any("np.tanh(X @ W.T + b)" in s or "X W^\\top + \\mathbf b" in s for s in sources[:forward])
+    sigmoid = sources.index('check("01.stable_sigmoid", stable_sigmoid)')
+    assert not any("e^{-|z|}" in s or "np.exp(-np.abs(z))" in s for s in sources[:sigmoid])
     assert not any("(1 - A1**2)" in s or "dZ1.T @ X" in s for s in sources[:backward])
 
 

@@ -231,3 +231,26 @@ def test_heat_map_columns_run_in_lag_order_like_the_curve():
     column_size = (10.0 ** data["heat"]).mean(axis=0)          # per lag, like norms
     assert np.all(np.diff(np.log(column_size)) < 0)            # s = 0.5: shrinks with every step back
     assert np.all(np.diff(np.log(data["norms"])) < 0)
+
+
+def _lesson03_sources():
+    import json
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "notebooks" / "03_vanishing_gradients.ipynb"
+    return ["".join(c["source"]) for c in json.loads(path.read_text(encoding="utf-8"))["cells"]]
+
+
+def test_no_answer_stands_before_its_exercise_in_lesson_3():
+    sources = _lesson03_sources()
+    jacobian = sources.index('check("03.step_jacobian", step_jacobian)')
+    vanishing = sources.index('check("03.predict_vanishing", predict_vanishing)')
+    clipping = sources.index('check("03.clip_grad_norm", clip_grad_norm)')
+    before = "\n".join(sources[:jacobian])
+    assert "step_jacobian(" not in before.replace("def step_jacobian(", "").replace("`step_jacobian(", "")
+    assert "diag}\\!\\left(1 - h" not in before and "1 - h_t[i]^2" not in before
+    assert "1/4, at" not in "\n".join(sources[:vanishing])
+    assert "one long vector" not in "\n".join(sources[:clipping])
+    # the lesson goes on with the learner's function, and states the answer right after the exercise
+    assert any('learner_or_reference("03.step_jacobian", step_jacobian)' in s for s in sources[jacobian:])
+    assert "\\operatorname{diag}\\!\\left(1 - h_t^2\\right) W_{hh}" in sources[jacobian + 2]

@@ -421,3 +421,29 @@ def test_forecast_checker_explains_typical_mistakes(answer, hint):
     result = check("05.forecast", answer)
     assert result.status == "wrong"
     assert hint in result.message
+
+
+def test_char_lm_trains_in_float32_when_asked_and_follows_the_float64_run():
+    ids = np.random.default_rng(1).integers(0, 4, 300)
+    single = experiments.train_char_lm(ids, 4, hidden_size=5, T=8, batch_size=4, steps=10, eval_every=5,
+                                       progress=False, dtype=np.float32, valid_ids=ids[:120])
+    double = experiments.train_char_lm(ids, 4, hidden_size=5, T=8, batch_size=4, steps=10, eval_every=5,
+                                       progress=False, valid_ids=ids[:120])
+    assert all(v.dtype == np.float32 for v in single.params.values())
+    np.testing.assert_allclose(single.losses, double.losses, rtol=1e-4)
+    np.testing.assert_allclose(single.valid_loss, double.valid_loss, rtol=1e-4)
+    assert isinstance(single.valid_loss[0], float)
+
+
+def test_the_overflow_trick_is_left_for_the_learner_to_find():
+    sources = ["".join(c["source"]) for c in json.loads(NOTEBOOK.read_text())["cells"]]
+    at = sources.index('check("05.temperature_softmax", softmax_with_temperature)')
+    assert not any("Subtracting the largest" in s or "z.max()" in s for s in sources[:at])
+
+
+def test_every_training_run_of_the_lesson_uses_its_precision_setting():
+    sources = ["".join(c["source"]) for c in json.loads(NOTEBOOK.read_text())["cells"]]
+    assert any("DTYPE = np.float32" in s for s in sources)
+    for call in ("ensemble.train_adding_seeds(", "ensemble.train_forecasters(", "experiments.train_char_lm("):
+        cell = next(s for s in sources if call in s)
+        assert "dtype=DTYPE" in cell, call

@@ -163,7 +163,8 @@ TEMPERATURE_MISTAKES = [
 
 def _temperature_cases():
     logits = np.array([2.0, 1.0, 0.5, -1.0])
-    return [(logits, 1.0), (logits, 0.5), (logits, 2.0), (np.array([1000.0, 999.0, 0.0]), 0.5)]
+    return [(logits, 1.0), (logits, 0.5), (logits, 2.0), (np.array([1000.0, 999.0, 0.0]), 0.5),
+            (np.array([9.0, 8.0, 0.0]), 0.01)]       # small scores, but 9 / 0.01 = 900 overflows np.exp too
 
 
 compare_exercise("05.temperature_softmax", "Softmax with a temperature", solution=softmax_with_temperature,
