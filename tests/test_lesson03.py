@@ -63,10 +63,13 @@ def test_predict_vanishing_accepts_the_reference_and_other_correct_forms():
 
 @pytest.mark.parametrize("answer, phrases", [
     (lambda W, a: bool(GAMMA[a] * np.max(np.abs(np.linalg.eigvals(W))) < 1), ("eigenvalues", "spectral radius")),
-    (lambda W, a: bool(_sv(W)[0] < 1), ("1/4",)),
+    (lambda W, a: bool(_sv(W)[0] < 1), ("gamma is missing", "never reaches 1")),
     (lambda W, a: bool(GAMMA[a] * _sv(W)[0] <= 1), ("strict",)),
-    (lambda W, a: bool({"sigmoid": 0.5}.get(a, 1.0) * _sv(W)[0] < 1), ("gamma", "is wrong", "1/4 for the sigmoid")),
-    (lambda W, a: bool(0.25 * _sv(W)[0] < 1), ("gamma", "is wrong", "1 for tanh")),
+    (lambda W, a: bool({"sigmoid": 0.5}.get(a, 1.0) * _sv(W)[0] < 1), ("gamma for the sigmoid is wrong",
+                                                                     "where is p (1 - p) largest")),
+    (lambda W, a: bool({"sigmoid": 4.0}.get(a, 1.0) * _sv(W)[0] < 1), ("gamma for the sigmoid is upside down",)),
+    (lambda W, a: bool({"relu": 0.0}.get(a, GAMMA[a]) * _sv(W)[0] < 1), ("gamma for ReLU is wrong",)),
+    (lambda W, a: bool(0.25 * _sv(W)[0] < 1), ("not the same for every activation",)),
     (lambda W, a: bool(GAMMA[a] * np.linalg.norm(W) < 1), ("Frobenius",)),
     (lambda W, a: bool(GAMMA[a] * _sv(W).mean() < 1), ("only the largest matters",)),
     (lambda W, a: bool(GAMMA[a] * _sv(W)[-1] < 1), ("only the largest matters", "smallest")),

@@ -38,7 +38,7 @@ def test_which_gate_accepts_the_forget_gate(answer):
 @pytest.mark.parametrize("answer, hint", [
     ("g", "PyTorch's and Keras's order"),
     ("candidate", "PyTorch's and Keras's order"),
-    ("j", "candidate j is second"),
+    ("j", "own letter for the candidate"),
     ("o", "CS231n's and Karpathy's order"),
     ("i", "third of the four blocks"),
     ("x", "not a gate name"),

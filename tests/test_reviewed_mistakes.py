@@ -248,4 +248,85 @@ def test_forecast_keeping_the_models_whole_output_says_to_take_the_number_out():
             out.append(y)
             values.append(y)
         return np.array(out)
-    _says("05.forecast", forecast, "Did you keep a whole output, such as a (1, 1) array, where a number belongs?")
+    _says("05.forecast", forecast, "kept a whole output, such as a (1, 1) array, where a number belongs")
+
+
+# --- the learner review of stop 28 (lessons 1, 3, 5 and 6 after "derive, don't transcribe") ---------------
+
+
+def test_a_layer_written_as_in_the_column_formula_gets_the_sizes_in_plain_words_not_the_answer():
+    def dense_forward(X, W, b):
+        return np.tanh(W @ X + b)
+    result = check("01.dense_forward", dense_forward)
+    assert result.status == "wrong"
+    assert "A's last size was 3 and B's first 5" in result.message, result.message
+    assert "gufunc" not in result.message and "X @ W.T" not in result.message
+
+
+def test_a_sigmoid_of_two_right_formulas_in_np_where_is_told_its_values_are_right():
+    def stable_sigmoid(z):
+        return np.where(z >= 0, 1 / (1 + np.exp(-z)), np.exp(z) / (1 + np.exp(z)))
+    _says("01.stable_sigmoid", stable_sigmoid, "your values come out right")
+    _says("01.stable_sigmoid", stable_sigmoid, "np.where(cond, a, b) computes both")
+
+
+def test_the_naive_sigmoid_is_not_given_the_two_branches():
+    def stable_sigmoid(z):
+        return 1 / (1 + np.exp(-z))
+    result = check("01.stable_sigmoid", stable_sigmoid)
+    assert result.status == "wrong" and "exp(-|z|)" not in result.message, result.message
+
+
+def test_gradients_of_different_shapes_stacked_into_one_array_are_told_to_go_one_by_one():
+    def clip_grad_norm(grads, max_norm):
+        norm = np.linalg.norm(list(grads.values()))
+        return dict(grads), norm
+    _says("03.clip_grad_norm", clip_grad_norm, "must be handled one by one")
+
+
+def _per_array_clipping(norm_of):
+    def clip_grad_norm(grads, max_norm):
+        clipped, norms = {}, {}
+        for name, g in grads.items():
+            norms[name] = np.linalg.norm(g)
+            clipped[name] = g * min(1.0, max_norm / norms[name])
+        return clipped, norm_of(norms)
+    return clip_grad_norm
+
+
+def test_per_array_clipping_is_named_whatever_norm_comes_with_it():
+    for norm_of in (lambda norms: norms, lambda norms: max(norms.values()), lambda norms: sum(norms.values())):
+        _says("03.clip_grad_norm", _per_array_clipping(norm_of), "you clipped each gradient by its own norm")
+
+
+def test_a_list_of_two_is_a_pair_for_clipping():
+    def clip_grad_norm(grads, max_norm):
+        norm = np.sqrt(sum(np.sum(g**2) for g in grads.values()))
+        return [{k: g * min(1.0, max_norm / norm) for k, g in grads.items()}, norm]
+    assert check("03.clip_grad_norm", clip_grad_norm).passed
+
+
+def test_a_shift_by_the_mean_is_not_enough_for_the_temperature_softmax():
+    def softmax_with_temperature(logits, temperature):
+        z = np.asarray(logits) / temperature
+        e = np.exp(z - z.mean())
+        return e / e.sum()
+    result = check("05.temperature_softmax", softmax_with_temperature)
+    assert result.status == "wrong" and "largest" not in result.message, result.message
+
+
+def test_the_step_jacobian_scaled_by_h_itself_is_named():
+    _says("03.step_jacobian", lambda W_hh, h_t: h_t[:, None] * W_hh, "you scaled row i by h_t[i] itself")
+
+
+def test_the_course_sigma_max_may_serve_predict_vanishing():
+    from rnn_course import gradient_flow as gf
+
+    def predict_vanishing(W_hh, activation):
+        return {"tanh": 1.0, "relu": 1.0, "sigmoid": 0.25}[activation] * gf.sigma_max(W_hh) < 1
+    assert check("03.predict_vanishing", predict_vanishing).passed
+
+
+def test_which_gate_takes_the_course_symbol():
+    assert check("06.which_gate", "f_t").passed
+    assert "own letter for the candidate" in check("06.which_gate", "j").message

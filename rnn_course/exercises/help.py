@@ -27,15 +27,17 @@ HELP_FILE = "help.json"
 # The hints of every exercise, in the order they are given.
 HINTS: dict[str, tuple[str, ...]] = {
     "01.stable_sigmoid": (
-        "Start from where np.exp overflows: exp(-z) for large negative z. Which sign of z is dangerous?",
-        "Write the sigmoid two ways: 1 / (1 + e^-z) for z >= 0, and e^z / (1 + e^z) for z < 0; each only ever "
-        "takes exp of a number <= 0.",
+        "exp(-z) overflows for large negative z. On that side, multiply the top and the bottom of 1 / (1 + e^-z) "
+        "by e^z: what do you get, and what does exp see there?",
+        "1 / (1 + e^-z) for z >= 0 and e^z / (1 + e^z) for z < 0 each only take exp of a number <= 0. np.where "
+        "computes both for every element, so compute one e = exp(-|z|) and build both from it.",
         "e = np.exp(-np.abs(z)); then np.where(z >= 0, 1 / (1 + e), e / (1 + e)).",
     ),
     "01.dense_forward": (
-        "Start from one example x (D,) and one neuron w (H rows of W, each (D,)): its value is tanh(w . x + b).",
-        "With the examples as rows of X (N, D) and the neurons as rows of W (H, D), all the dot products are "
-        "X @ W.T, shape (N, H).",
+        "Start from one example x (D,): h = tanh(W x + b) is a column. Transposed, h^T = tanh(x^T W^T + b^T) is "
+        "a row.",
+        "Stack the rows x^T of all the examples: that is X (N, D), so all the rows h^T at once come from X @ W.T, "
+        "(N, H); b (H,) is added to every row as it is.",
         "return np.tanh(X @ W.T + b)",
     ),
     "01.dense_backward": (
@@ -91,7 +93,8 @@ HINTS: dict[str, tuple[str, ...]] = {
         "return (1 - h_t**2)[:, None] * W_hh",
     ),
     "03.predict_vanishing": (
-        "Start from the bound on one step's Jacobian: ||diag(act') W_hh|| <= gamma * sigma_max(W_hh).",
+        "The guarantee is gamma * sigma_max(W_hh) < 1. For the sigmoid's gamma: its slope is p (1 - p) with "
+        "p = sigmoid(a) in (0, 1), a parabola in p; where is its top?",
         "gamma is the largest slope the activation reaches: 1 for tanh and ReLU, 1/4 for the sigmoid; sigma_max "
         "is the largest singular value.",
         "return gamma * np.linalg.svd(W_hh, compute_uv=False)[0] < 1",

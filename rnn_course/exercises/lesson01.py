@@ -60,6 +60,23 @@ SIGMOID_MISTAKES = [
 ]
 
 
+def _overflow_message(answer, z, reported: str) -> str:
+    """One line for an answer that overflows at z = +-1000: whether its values come out right once the
+    warnings are silenced (the naive formula's do, as does np.where over two formulas, which computes both),
+    or not."""
+    with np.errstate(all="ignore"):
+        try:
+            quiet = np.asarray(answer(z.copy()), dtype=float)
+        except Exception:  # noqa: BLE001 - any failure just means the values are not right
+            quiet = None
+    if quiet is not None and quiet.shape == z.shape and _matches(quiet, sigmoid(z), tol=1e-12):
+        return (f"your values come out right, but NumPy reported '{reported}' at z = +-1000: exp still receives "
+                "e.g. 1000 somewhere, even where the result is thrown away (np.where(cond, a, b) computes both a and "
+                "b for every element); arrange that exp only ever sees numbers <= 0.")
+    return (f"at z = +-1000 NumPy reported '{reported}': e^1000 is beyond the largest float64 (about 1.8e308); "
+            "on the side where that happens, rewrite the fraction so that exp only sees numbers <= 0.")
+
+
 @exercise("01.stable_sigmoid", "A sigmoid that never overflows", solution=stable_sigmoid)
 def _check_stable_sigmoid(answer):
     z = np.array([[-2.0, -0.5, 0.0], [0.5, 2.0, 5.0]])
@@ -89,11 +106,7 @@ def _check_stable_sigmoid(answer):
     before = extreme.copy()
     got = attempt(_strict(answer), extreme)
     if isinstance(got, _FloatingPointTrouble):
-        raise Mistake(f"for z = -1000 NumPy reported '{got.message}'. e^(-z) = e^1000 is far beyond the largest "
-                      "float64 (about 1.8e308; e^710 already overflows). Only ever exponentiate a number <= 0: "
-                      "e = exp(-|z|) lies in (0, 1], and both 1 / (1 + e) (for z >= 0) and e / (1 + e) (for "
-                      "z < 0) are then safe. Careful: np.where(cond, a, b) computes a and b for every element, "
-                      "so a branch that overflows still overflows where it is not picked.")
+        raise Mistake(_overflow_message(answer, extreme, got.message))
     if got is not None and np.asarray(got).shape == extreme.shape and np.isnan(np.asarray(got, float)).any():
         raise Mistake("your function returns NaN for large |z|: e^1000 / (1 + e^1000) is inf / inf. Only ever "
                       "exponentiate a number <= 0, e.g. e = exp(-|z|).")
@@ -144,8 +157,8 @@ DENSE_FORWARD_MISTAKES = [
 compare_exercise("01.dense_forward", "The forward pass of a tanh layer", solution=dense_forward,
                  cases=lambda: [_layer_case(5, 3, 4, seed=5), _layer_case(1, 2, 6, seed=1)],
                  mistakes=DENSE_FORWARD_MISTAKES,
-                 hint="Shapes: X (N, D), W (H, D) with one row per neuron, b (H,); the result is (N, H). For X @ W "
-                      "the inner sizes must agree: use X @ W.T, (N, D) @ (D, H).",
+                 hint="Shapes: X (N, D), W (H, D) with one row per neuron, b (H,) added to every row as it is; the "
+                      "result is (N, H), one row per example. Write one example's formula as a row first.",
                  praise="tanh(X @ W.T + b) with the right shape (N, H), for a batch and for a single example.")
 
 

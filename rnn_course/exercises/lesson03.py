@@ -30,8 +30,10 @@ def _d(h):
 
 
 JACOBIAN_MISTAKES = [
-    known_mistake("you scaled the columns of W_hh (W_hh diag(1 - h_t^2)). The derivative belongs to the unit being "
-                  "computed, h_t[i], so it scales row i: diag(1 - h_t^2) W_hh.")(lambda W, h: W * _d(h)[None, :]),
+    known_mistake("you scaled the columns of W_hh: column j by unit j's slope. The slope belongs to the unit being "
+                  "computed, h_t[i], so it scales the rows.")(lambda W, h: W * _d(h)[None, :]),
+    known_mistake("you scaled row i by h_t[i] itself; the factor is tanh's slope at a_t[i], which lesson 1's table "
+                  "gives and which you can write with h_t.")(lambda W, h: h[:, None] * W),
     known_mistake("W_hh is transposed. Entry (i, j) is dh_t[i]/dh_{t-1}[j] = tanh'(a_t[i]) W_hh[i, j].")(
         lambda W, h: _d(h)[:, None] * W.T),
     known_mistake("that is the transposed Jacobian (what the backward pass multiplies by). Entry (i, j) is "
@@ -43,8 +45,8 @@ JACOBIAN_MISTAKES = [
         lambda W, h: (1.0 - np.abs(h))[:, None] * W),
     known_mistake(slips.tanh_applied_twice("h_t", "a_t"))(lambda W, h: _d(np.tanh(h))[:, None] * W),
     known_mistake(slips.sigmoid_derivative_for_tanh("h_t"))(lambda W, h: (h * (1 - h))[:, None] * W),
-    known_mistake("only the diagonal is right: diag(1 - h_t**2) * W_hh multiplies element by element. Use a matrix "
-                  "product, diag(1 - h_t**2) @ W_hh, or (1 - h_t**2)[:, None] * W_hh.")(
+    known_mistake("only the diagonal is right: np.diag(v) * W_hh multiplies element by element, so every entry off "
+                  "the diagonal becomes 0. Scaling the rows needs a matrix product with diag(v), or broadcasting.")(
         lambda W, h: np.diag(_d(h)) * W),
 ]
 
@@ -88,6 +90,7 @@ def _vanishing_cases():
         (_matrix([3.0, 2.0, 1.0], 2), "sigmoid", "sigma_max 3, times 1/4"),
         (_matrix([5.0, 0.1, 0.1], 3), "sigmoid", "sigma_max 5, times 1/4"),
         (_matrix([1.5, 0.4], 6), "sigmoid", "sigma_max 1.5, times 1/4"),
+        (_matrix([0.5, 0.3], 7), "sigmoid", "sigma_max 0.5, times 1/4"),
         (_matrix([0.95, 0.9, 0.9], 4), "relu", "every singular value below 1"),
         (-1.2 * np.eye(3), "tanh", "negative entries"),
         (_symmetric([1.2, 0.3, 0.05], 5), "relu", "one singular value above 1"),
@@ -106,8 +109,14 @@ _NOT_THE_LARGEST = ("a guarantee needs the largest singular value, not a typical
                     "direction that W_hh stretches by more than 1 is enough to allow growth, however small the "
                     "others are (only the largest matters).")
 
-_WRONG_GAMMA = ("the bound gamma on the activation's derivative is wrong: it is the largest value act' can take, "
-                "1 for tanh (at 0) and for ReLU, 1/4 for the sigmoid (s (1 - s) at s = 1/2).")
+_SIGMOID_GAMMA = ("gamma for the sigmoid is wrong: it is the largest value of the sigmoid's slope p (1 - p), with "
+                  "p = sigmoid(a), not of the sigmoid itself; where is p (1 - p) largest?")
+_SIGMOID_GAMMA_UPSIDE_DOWN = ("gamma for the sigmoid is upside down: its slope is at most 1/4, so the bound multiplies "
+                              "sigma_max by 1/4, not by 4.")
+_SAME_GAMMA = ("gamma is not the same for every activation: 1/4 is the sigmoid's; the slopes of tanh and ReLU reach "
+               "a larger value. Where is each largest?")
+_RELU_GAMMA = ("gamma for ReLU is wrong: its slope is 1 wherever the unit is active, so the largest value it takes "
+               "is 1.")
 
 #: Rules learners often use instead of gamma * sigma_max < 1, each with what to tell them.
 VANISHING_MISTAKES = [
@@ -116,11 +125,13 @@ VANISHING_MISTAKES = [
                  "are 0.5, yet the largest singular value is about 1.65: some vectors grow in one step. The "
                  "guarantee needs sigma_max, not the spectral radius."),
     KnownMistake(lambda W, a: _singular_values(W)[0] < 1,
-                 "the activation's derivative bound gamma is missing: for the sigmoid, act' <= 1/4, so a W_hh with "
-                 "sigma_max = 3 still gives 3/4 < 1 per step, and gradients must vanish."),
-    KnownMistake(lambda W, a: {"sigmoid": 0.5}.get(a, 1.0) * _singular_values(W)[0] < 1, _WRONG_GAMMA),
-    KnownMistake(lambda W, a: 0.25 * _singular_values(W)[0] < 1, _WRONG_GAMMA),
-    KnownMistake(lambda W, a: {"relu": 0.0}.get(a, _GAMMA[a]) * _singular_values(W)[0] < 1, _WRONG_GAMMA),
+                 "the activation's derivative bound gamma is missing: the slope of the activation also limits how "
+                 "much one step can stretch, and the sigmoid's never reaches 1, so even a W_hh with sigma_max = 3 "
+                 "can guarantee vanishing."),
+    KnownMistake(lambda W, a: {"sigmoid": 0.5}.get(a, 1.0) * _singular_values(W)[0] < 1, _SIGMOID_GAMMA),
+    KnownMistake(lambda W, a: {"sigmoid": 4.0}.get(a, 1.0) * _singular_values(W)[0] < 1, _SIGMOID_GAMMA_UPSIDE_DOWN),
+    KnownMistake(lambda W, a: 0.25 * _singular_values(W)[0] < 1, _SAME_GAMMA),
+    KnownMistake(lambda W, a: {"relu": 0.0}.get(a, _GAMMA[a]) * _singular_values(W)[0] < 1, _RELU_GAMMA),
     KnownMistake(lambda W, a: _GAMMA[a] * _singular_values(W)[0] <= 1,
                  "at gamma * sigma_max exactly 1 (e.g. W_hh = I with tanh) the bound is 1 ** lag = 1: nothing "
                  "forces the gradient to shrink. Use a strict <."),
@@ -135,7 +146,8 @@ VANISHING_MISTAKES = [
 ]
 
 
-@exercise("03.predict_vanishing", "Predict vanishing gradients from W_hh", solution=predict_vanishing)
+@exercise("03.predict_vanishing", "Predict vanishing gradients from W_hh", solution=predict_vanishing,
+          allow=("rnn_course.gradient_flow.sigma_max",))     # lesson 3 shows it before the exercise; gamma is the point
 def _check_predict_vanishing(answer):
     cases = _vanishing_cases()
     got = []
@@ -191,6 +203,13 @@ NORM_MISTAKES = [
                  "every gradient."),
 ]
 
+#: The per-array rule, the choice lesson 3 asks the learner to think about before writing.
+_PER_ARRAY = KnownMistake(
+    lambda grads, c: {k: g * min(1.0, c / np.linalg.norm(g)) for k, g in grads.items()},
+    "you clipped each gradient by its own norm, so each array gets its own factor and the gradient as a whole "
+    "turns. Use one norm over all of them, so every gradient is scaled by the same factor and the direction of "
+    "the whole gradient is kept.")
+
 CLIP_MISTAKES = [
     KnownMistake(lambda grads, c: _scaled(grads, _global_norm(grads) / c),
                  "the factor is upside down: you multiplied by ||g|| / max_norm, which makes a large gradient "
@@ -198,15 +217,20 @@ CLIP_MISTAKES = [
     KnownMistake(lambda grads, c: _scaled(grads, 1 / _global_norm(grads)),
                  "you divided by the norm alone, so the clipped gradient has norm 1 whatever max_norm is; "
                  "multiply by max_norm / ||g||."),
-    KnownMistake(lambda grads, c: {k: g * min(1.0, c / np.linalg.norm(g)) for k, g in grads.items()},
-                 "you clipped each gradient by its own norm. Use one global norm over all of them, so every "
-                 "gradient is scaled by the same factor and the direction of the whole update is kept."),
+    _PER_ARRAY,
     KnownMistake(lambda grads, c: {k: np.clip(g, -c, c) for k, g in grads.items()},
                  "np.clip limits each entry on its own: common in short teaching code such as min-char-rnn, but "
                  "it cuts the large entries and keeps the small ones, so it turns the gradient's direction and "
                  "does not bound its norm. This exercise asks for norm clipping: scale the whole gradient by "
                  "max_norm / ||g||."),
 ]
+
+
+def _clipped_like(clipped: dict, wrong: dict) -> bool:
+    """Whether the learner's clipped gradients are ``wrong``, key for key (False for anything malformed)."""
+    return set(clipped) == set(wrong) and all(
+        isinstance(clipped[k], np.ndarray) and clipped[k].shape == wrong[k].shape and np.allclose(clipped[k], wrong[k])
+        for k in wrong)
 
 
 def _grads(scale: float) -> dict:
@@ -219,9 +243,14 @@ def _check_clip_grad_norm(answer):
     big = _grads(10.0)
     before = {k: g.copy() for k, g in big.items()}
     out = attempt(answer, big, 1.0)
+    out = tuple(out) if isinstance(out, list) and len(out) == 2 else out      # [dict, norm] is a pair too
     if not (isinstance(out, tuple) and len(out) == 2 and isinstance(out[0], dict)):
-        raise Mistake("clip_grad_norm should return a pair: (dict of clipped gradients, norm before clipping).")
+        raise Mistake("clip_grad_norm should return a pair: (dict of clipped gradients, norm before clipping); "
+                      f"yours returned {type(out).__name__}"
+                      + (f" of {len(out)} items." if isinstance(out, tuple | list) else "."))
     clipped, norm = out
+    if _clipped_like(clipped, _PER_ARRAY.compute(before, 1.0)):     # the choice the lesson asks about, whatever norm
+        raise Mistake(_PER_ARRAY.explanation)
     if isinstance(norm, bool) or not isinstance(norm, int | float | np.number | np.ndarray) or np.ndim(norm) != 0:
         raise Mistake(f"the second value should be the gradients' norm before clipping, one number; yours is "
                       f"{'None' if norm is None else type(norm).__name__}.")
@@ -251,6 +280,7 @@ def _check_clip_grad_norm(answer):
                       f"entry W_hh[0, 0] should be {expected['W_hh'][0, 0]:.4g}, yours is {got['W_hh'][0, 0]:.4g}.")
     other = _grads(10.0)                             # max_norm = 5: the factor is max_norm / ||g||, not 1 / ||g||
     out = attempt(answer, {k: g.copy() for k, g in other.items()}, 5.0)
+    out = tuple(out) if isinstance(out, list) and len(out) == 2 else out
     if isinstance(out, tuple) and len(out) == 2 and isinstance(out[0], dict) and set(out[0]) == set(other):
         got5 = {k: require_array(out[0][k], other[k].shape, f"clipped[{k!r}] for max_norm = 5") for k in other}
         expected5, _ = clip_grad_norm(other, 5.0)

@@ -164,12 +164,14 @@ TEMPERATURE_MISTAKES = [
 def _temperature_cases():
     logits = np.array([2.0, 1.0, 0.5, -1.0])
     return [(logits, 1.0), (logits, 0.5), (logits, 2.0), (np.array([1000.0, 999.0, 0.0]), 0.5),
-            (np.array([9.0, 8.0, 0.0]), 0.01)]       # small scores, but 9 / 0.01 = 900 overflows np.exp too
+            (np.array([9.0, 8.0, 0.0]), 0.01),       # small scores, but 9 / 0.01 = 900 overflows np.exp too
+            (np.array([0.0, 1000.0]), 0.5)]          # 2000 above the smallest: a shift by the mean still overflows
 
 
 compare_exercise("05.temperature_softmax", "Softmax with a temperature", solution=softmax_with_temperature,
                  cases=_temperature_cases, mistakes=TEMPERATURE_MISTAKES,
-                 hint="logits (C,) and a temperature > 0; return C probabilities. Logits like 1000 overflow np.exp "
-                      "unless you subtract the largest (scaled) logit first; the result does not change.",
+                 hint="logits (C,) and a temperature > 0; return C probabilities that sum to 1. np.exp overflows "
+                      "above about 709: which shift of the scores leaves every p_i as it is and keeps every "
+                      "exponent <= 0?",
                  praise="a temperature below 1 sharpens the distribution, above 1 flattens it, and shifting by the "
                         "maximum keeps np.exp from overflowing.")

@@ -46,7 +46,9 @@ def _check_which_gate(answer):
         raise NotAttempted()
     if not isinstance(answer, str):
         raise Mistake(f'answer with a string: "i", "f", "g" or "o"; got {type(answer).__name__}.')
-    said = next((gate for gate, names in _NAMES.items() if answer.strip().lower() in names), None)
+    word = answer.strip().lower().strip("$")
+    word = word[:-2] if word.endswith("_t") and len(word) > 2 else word       # f_t, the course's symbol, is f
+    said = next((gate for gate, names in _NAMES.items() if word in names), None)
     position = _nonzero_block(puzzle_weights()[0])            # 2: the third block
     truth = interop.ORDERS["tf1"][position]
     if said is None:
@@ -54,6 +56,9 @@ def _check_which_gate(answer):
     if said == truth:
         return ("TF1 stacks i, j, f, o, so its third block is the forget gate. Read as PyTorch or Keras "
                 "weights (i, f, g, o) the same numbers would drive the candidate g instead.")
+    if said == "g" and word in ("j", "c"):
+        raise Mistake(f'"{answer.strip()}" is a source\'s own letter for the candidate (TF1 calls it j, Keras c); '
+                      "answer with the course's name of the gate that the third block drives.")
     if said == "g":
         raise Mistake("the third block is g in PyTorch's and Keras's order (i, f, g, o), but these are TF1 "
                       "weights, stacked i, j, f, o: there the candidate j is second. Look up the order first.")

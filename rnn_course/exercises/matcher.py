@@ -349,13 +349,13 @@ def _run(answer, args, kwargs, verb: str):
     except LearnerError as err:
         if err.type_name == "NotImplementedError":
             raise NotAttempted() from None
-        text = f"{err.type_name}: {' '.join(str(err.text).split())[:200]}" if err.text else err.type_name
+        text = f"{err.type_name}: {_plain(' '.join(str(err.text).split()))[:200]}" if err.text else err.type_name
         raise Mistake(f"{verb} raised {text}" + (f" ({err.where})" if err.where else "") + _why(text)) from None
     except NotImplementedError:
         raise NotAttempted() from None
     except Exception as err:  # the learner's code failed: say how, as a wrong answer
         where = crash_site(err.__traceback__)
-        text = one_line(err)
+        text = _plain(one_line(err))
         raise Mistake(f"{verb} raised {text}" + (f" ({where})" if where else "") + _why(text)) from None
     if guard is not None and guard.found:
         note_borrowed(guard.found)
@@ -480,14 +480,6 @@ def _value_text(v) -> str:
     if v == np.inf:
         return "+inf"
     return "NaN" if np.isnan(v) else f"{v:.4g}"
-
-
-def _first_difference(g: np.ndarray, e: np.ndarray, rtol, atol) -> tuple:
-    """The index of the first entry of ``g`` that differs from ``e`` (equal infinities are equal)."""
-    r, a = tolerances(e, rtol, atol, g)
-    with np.errstate(all="ignore"):
-        differs = ~np.isclose(g.astype(np.float64), e.astype(np.float64), rtol=r, atol=a)
-    return tuple(int(i) for i in np.argwhere(differs)[0]) if differs.any() else ()
 
 
 def _error_text(g: np.ndarray, e: np.ndarray) -> str:
@@ -790,11 +782,22 @@ def _reordered(got, expected, labels, rtol, atol) -> str | None:
     return None
 
 
+_MATMUL_MISMATCH = re.compile(r"matmul: Input operand 1 has a mismatch in its core dimension 0, with gufunc "
+                              r"signature \S+ \(size (\d+) is different from (\d+)\)")
+
+
+def _plain(crash: str) -> str:
+    """NumPy's wording of a crash, with a matrix product's gufunc jargon put in the course's words."""
+    return _MATMUL_MISMATCH.sub(r"a matrix product A @ B needs A's last size to equal B's first; here A's last "
+                                r"size was \2 and B's first \1", crash)
+
+
 def _why(crash: str) -> str:
     """What a crash usually means, when NumPy's own words do not say it ("" when there is nothing to add)."""
     if "inhomogeneous" in crash:
-        return (": NumPy could not make one array of a list that mixes numbers with arrays. Did you keep a whole "
-                "output, such as a (1, 1) array, where a number belongs? Take the number out (y[0, 0] of a (1, 1) y)")
+        return (": NumPy could not make one array of a list whose items differ in shape. Arrays of different "
+                "shapes (such as the gradients of different weights) must be handled one by one; and if you kept a "
+                "whole output, such as a (1, 1) array, where a number belongs, take the number out (y[0, 0])")
     return ""
 
 
@@ -876,12 +879,21 @@ def diagnose(answer, solution, args, mistakes=(), outputs=None, *, rtol=1e-6, at
         text = explain(labels, got, expected, rtol, atol, shapes, direction)
         if not text.startswith("your result is off"):
             raise Mistake(text)
-        at = _first_difference(g, e, rtol, atol) if e.ndim else ()
-        where = f"first at index {at} " if e.ndim else ""
+        at = _largest_difference(g, e) if e.ndim else ()
+        where = f"most off at index {at}, " if e.ndim else ""
         error = _error_text(g, e)
         raise Mistake(f"your result differs from the expected one{f' ({error})' if error else ''}: "
                       f"{where}expected {_value_text(e[at])}, got {_value_text(g[at])}.")
     raise Mistake(explain(labels, got, expected, rtol, atol, shapes, direction))
+
+
+def _largest_difference(got, expected) -> tuple:
+    """The index where ``got`` is furthest from ``expected``: the entry that shows a mistake best (the
+    first entry past the tolerance may differ only a little, when the wrong formula nearly agrees there)."""
+    g, e = np.asarray(got, dtype=np.float64), np.asarray(expected, dtype=np.float64)
+    with np.errstate(all="ignore"):
+        gap = np.where(g == e, 0.0, np.abs(g - e))                  # equal infinities are equal
+    return tuple(int(i) for i in np.unravel_index(int(np.argmax(np.nan_to_num(gap, nan=np.inf))), gap.shape))
 
 
 def learner_gradcheck(backward_answer, forward_loss, inputs: dict, grads_from_answer, *,
