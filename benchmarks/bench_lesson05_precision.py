@@ -5,7 +5,7 @@ the time each run takes.
 
 Lesson 5 trains in float32 so that Restart & Run All stays short. This script runs the same experiments
 with the lesson's default settings in float64 and in float32: the adding problem (three models, five
-seeds, T = 20, 500 steps), the forecasters (RNN and LSTM, seeds 0 and 1, kept after 300, 600 and 1,200
+seeds, T = 20, 500 steps), the forecasters (RNN and LSTM, seeds 0 and 1, kept after 200, 400 and 800
 steps) and the character model (500 steps). It prints each figure as the lesson prints it, so the two
 blocks can be compared line by line. The printout is kept in benchmarks/results/lesson05_precision.txt.
 """
@@ -19,7 +19,7 @@ import numpy as np
 from rnn_course import ensemble, experiments, tasks
 
 ADDING = (("rnn", 32), ("rnn", 65), ("lstm", 32))
-BUDGETS, FORECAST_SEEDS, WINDOW, HORIZON = (300, 600, 1200), (0, 1), 24, 40
+BUDGETS, FORECAST_SEEDS, WINDOW, HORIZON = (200, 400, 800), (0, 1), 24, 40
 
 
 def adding(dtype) -> list[str]:
