@@ -330,3 +330,13 @@ def test_the_course_sigma_max_may_serve_predict_vanishing():
 def test_which_gate_takes_the_course_symbol():
     assert check("06.which_gate", "f_t").passed
     assert "own letter for the candidate" in check("06.which_gate", "j").message
+
+
+def test_a_crash_in_one_activations_branch_says_which_call_failed():
+    def predict_vanishing(W_hh, activation):
+        if activation == "tanh":
+            gamma = 1.0
+        elif activation == "sigmoid":
+            gamma = 0.25
+        return gamma * np.linalg.svd(W_hh, compute_uv=False)[0] < 1
+    _says("03.predict_vanishing", predict_vanishing, "(called with activation='relu')")

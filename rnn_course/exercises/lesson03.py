@@ -11,6 +11,7 @@ import numpy as np
 
 from . import slips
 from .core import KnownMistake, Mistake, attempt, compare_exercise, exercise, known_mistake, require_array
+from .matcher import Borrowed
 
 # --- 03.step_jacobian -------------------------------------------------------------------------
 
@@ -152,7 +153,12 @@ def _check_predict_vanishing(answer):
     cases = _vanishing_cases()
     got = []
     for W, activation, _ in cases:
-        value = attempt(answer, W.copy(), activation)
+        try:
+            value = attempt(answer, W.copy(), activation)
+        except Borrowed:
+            raise
+        except Mistake as err:                        # say which call failed: often one activation's branch
+            raise Mistake(f"{str(err).rstrip('.')} (called with activation={activation!r}).") from None
         if not isinstance(value, (bool, np.bool_)):
             raise Mistake(f"predict_vanishing should return True or False; it returned {type(value).__name__} "
                           f"({value!r}).")
