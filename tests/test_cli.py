@@ -222,31 +222,30 @@ def test_a_stop_signal_to_start_stops_jupyterlab_its_kernels_and_frees_the_port(
     import signal
     import socket
     import time
-    import urllib.request
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
     env = dict(os.environ, HOME=str(tmp_path), JUPYTER_CONFIG_DIR=str(tmp_path / "jupyter"),
                JUPYTER_DATA_DIR=str(tmp_path / "data"), JUPYTER_RUNTIME_DIR=str(tmp_path / "runtime"),
                PYTHONPATH=str(REPO))
-    start = subprocess.Popen([sys.executable, "-m", "rnn_course.cli", "start", str(tmp_path / "work"), "--",
-                              "--no-browser", f"--port={port}", "--ServerApp.port_retries=0",
-                              "--ServerApp.token=t", "--ServerApp.ip=127.0.0.1"],
-                             env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    log = tmp_path / "start.log"
     kernels = []
+    start = None
     try:
-        for _ in range(300):
-            try:
-                request = urllib.request.Request(f"http://127.0.0.1:{port}/api/kernels?token=t", data=b"{}",
-                                                 method="POST")
-                with urllib.request.urlopen(request, timeout=10) as reply:
-                    kernel = json.loads(reply.read())["id"]
+        # A free port can be taken by another process between our check and JupyterLab's bind (the
+        # suites of CI run side by side, each opening servers): JupyterLab then exits saying so, and the
+        # test tries again on another port. Any other early exit fails with what start printed.
+        for _attempt in range(3):
+            with socket.socket() as s:
+                s.bind(("127.0.0.1", 0))
+                port = s.getsockname()[1]
+            with log.open("wb") as err:
+                start = subprocess.Popen([sys.executable, "-m", "rnn_course.cli", "start", str(tmp_path / "work"),
+                                          "--", "--no-browser", f"--port={port}", "--ServerApp.port_retries=0",
+                                          "--ServerApp.token=t", "--ServerApp.ip=127.0.0.1"],
+                                         env=env, stdout=subprocess.DEVNULL, stderr=err, start_new_session=True)
+            kernel = _first_kernel(start, port, log)
+            if kernel is not None:
                 break
-            except OSError:
-                assert start.poll() is None, "rnn-course start ended before JupyterLab answered"
-                time.sleep(0.2)
         else:
-            pytest.fail("JupyterLab did not answer within 60 s")
+            pytest.fail(f"JupyterLab found no free port in 3 tries; start printed: {log.read_text()[-800:]}")
         (lab,) = _children(start.pid)
         for _ in range(100):
             kernels = _processes_with(f"kernel-{kernel}.json")
@@ -273,14 +272,37 @@ def test_a_stop_signal_to_start_stops_jupyterlab_its_kernels_and_frees_the_port(
             s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)    # as servers do (the closed
             s.bind(("127.0.0.1", port))                                 # connection lingers in TIME_WAIT)
     finally:   # whatever happened, nothing of this test outlives it (start's group holds JupyterLab)
-        try:
-            os.killpg(start.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-        start.wait(timeout=10)
+        if start is not None:
+            try:
+                os.killpg(start.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            start.wait(timeout=10)
         for pid in kernels:
             if _alive(pid):
                 os.kill(pid, signal.SIGKILL)
+
+
+def _first_kernel(start, port: int, log: Path) -> str | None:
+    """Ask the JupyterLab that ``start`` runs on ``port`` for a kernel; its id, or None when JupyterLab
+    exited because the port was taken. Fails on any other exit, or after 60 s without an answer."""
+    import time
+    import urllib.request
+    for _ in range(300):
+        try:
+            request = urllib.request.Request(f"http://127.0.0.1:{port}/api/kernels?token=t", data=b"{}",
+                                             method="POST")
+            with urllib.request.urlopen(request, timeout=10) as reply:
+                return json.loads(reply.read())["id"]
+        except OSError:
+            if start.poll() is not None:
+                start.wait()
+                printed = log.read_text(errors="replace")
+                if "in use" in printed:
+                    return None
+                pytest.fail(f"rnn-course start ended before JupyterLab answered; it printed: {printed[-800:]}")
+            time.sleep(0.2)
+    pytest.fail("JupyterLab did not answer within 60 s")
 
 
 def test_a_server_that_ignores_sigterm_is_killed_after_the_grace_period(tmp_path):
