@@ -37,13 +37,15 @@ lab: install
 ## nbval, the browser tests and the book (built first when missing or stale); and beside them, in the
 ## background, `make test-oldest` (most of the suite is one process at a time, so on two cores the second
 ## environment's run costs little extra time). Its report follows the newest versions' report.
-## -rs: any skipped test is listed with its reason.
+## -rs: any skipped test is listed with its reason. The browser tests run last: by then the oldest versions'
+## run is over, so the Run All times their report prints are taken on a quiet machine, as a learner's are.
 OLDEST_RUN_LOG := build/test-oldest.log
+NEWEST_ORDER := $(sort $(wildcard tests/test_*.py)) notebooks tests/browser
 test: install-test lint $(BOOK_INDEX)
 	@mkdir -p build
 	@echo "test: the oldest supported versions are tested beside these (make test-oldest; report at the end)"
 	@$(MAKE) --no-print-directory test-oldest > $(OLDEST_RUN_LOG) 2>&1 & oldest=$$!; \
-	$(BIN)/python -m pytest -rs $(PYTEST_NBVAL); newest=$$?; \
+	$(BIN)/python -m pytest -rs $(PYTEST_NBVAL) $(NEWEST_ORDER); newest=$$?; \
 	wait $$oldest; old=$$?; \
 	echo "================ make test-oldest (ran beside the tests above) ================"; \
 	cat $(OLDEST_RUN_LOG); \

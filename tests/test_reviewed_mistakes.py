@@ -267,7 +267,7 @@ def test_a_sigmoid_of_two_right_formulas_in_np_where_is_told_its_values_are_righ
     def stable_sigmoid(z):
         return np.where(z >= 0, 1 / (1 + np.exp(-z)), np.exp(z) / (1 + np.exp(z)))
     _says("01.stable_sigmoid", stable_sigmoid, "your values come out right")
-    _says("01.stable_sigmoid", stable_sigmoid, "np.where(cond, a, b) computes both")
+    _says("01.stable_sigmoid", stable_sigmoid, "np.where throws the result away (it computes both")
 
 
 def test_the_naive_sigmoid_is_not_given_the_two_branches():
@@ -275,6 +275,7 @@ def test_the_naive_sigmoid_is_not_given_the_two_branches():
         return 1 / (1 + np.exp(-z))
     result = check("01.stable_sigmoid", stable_sigmoid)
     assert result.status == "wrong" and "exp(-|z|)" not in result.message, result.message
+    assert "np.where" not in result.message and "only the division that follows hides" in result.message
 
 
 def test_gradients_of_different_shapes_stacked_into_one_array_are_told_to_go_one_by_one():

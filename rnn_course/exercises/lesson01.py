@@ -6,6 +6,8 @@ explains it; the one matcher of :mod:`.core` compares the learner's result with 
 
 from __future__ import annotations
 
+import inspect
+
 import numpy as np
 
 from .. import mlp
@@ -60,6 +62,14 @@ SIGMOID_MISTAKES = [
 ]
 
 
+def _source(function) -> str:
+    """The learner's source code, or "" where Python cannot find it."""
+    try:
+        return inspect.getsource(function)
+    except (OSError, TypeError):
+        return ""
+
+
 def _overflow_message(answer, z, reported: str) -> str:
     """One line for an answer that overflows at z = +-1000: whether its values come out right once the
     warnings are silenced (the naive formula's do, as does np.where over two formulas, which computes both),
@@ -70,9 +80,10 @@ def _overflow_message(answer, z, reported: str) -> str:
         except Exception:  # noqa: BLE001 - any failure just means the values are not right
             quiet = None
     if quiet is not None and quiet.shape == z.shape and _matches(quiet, sigmoid(z), tol=1e-12):
+        where = ("even where np.where throws the result away (it computes both a and b for every element)"
+                 if "where" in _source(answer) else "and only the division that follows hides the overflow")
         return (f"your values come out right, but NumPy reported '{reported}' at z = +-1000: exp still receives "
-                "e.g. 1000 somewhere, even where the result is thrown away (np.where(cond, a, b) computes both a and "
-                "b for every element); arrange that exp only ever sees numbers <= 0.")
+                f"e.g. 1000 somewhere, {where}; arrange that exp only ever sees numbers <= 0.")
     return (f"at z = +-1000 NumPy reported '{reported}': e^1000 is beyond the largest float64 (about 1.8e308); "
             "on the side where that happens, rewrite the fraction so that exp only sees numbers <= 0.")
 
@@ -83,9 +94,12 @@ def _check_stable_sigmoid(answer):
     try:
         got = attempt(_strict(answer), z.copy())
     except Mistake as err:
-        if "TypeError" in str(err) or "truth value of an array" in str(err):
+        if "truth value of an array" in str(err):
+            raise Mistake(f"{str(err).rstrip('.')}. The function receives a whole array, so `if z >= 0:` cannot "
+                          "decide for all of it: choose element by element (np.where, or a boolean mask).") from None
+        if "TypeError" in str(err):
             raise Mistake(f"{str(err).rstrip('.')}. The function receives a whole array: use np.exp (which "
-                          "works element by element), not math.exp, and no `if z >= 0:` on an array.") from None
+                          "works element by element), not math.exp.") from None
         raise
     if isinstance(got, _FloatingPointTrouble):
         raise Mistake(f"NumPy reported '{got.message}' even for small z; check the formula 1 / (1 + e^(-z)).")
@@ -157,8 +171,7 @@ DENSE_FORWARD_MISTAKES = [
 compare_exercise("01.dense_forward", "The forward pass of a tanh layer", solution=dense_forward,
                  cases=lambda: [_layer_case(5, 3, 4, seed=5), _layer_case(1, 2, 6, seed=1)],
                  mistakes=DENSE_FORWARD_MISTAKES,
-                 hint="Shapes: X (N, D), W (H, D) with one row per neuron, b (H,) added to every row as it is; the "
-                      "result is (N, H), one row per example. Write one example's formula as a row first.",
+                 hint="X (N, D), W (H, D), b (H,); the result is (N, H). Write one example's formula as a row first.",
                  praise="tanh(X @ W.T + b) with the right shape (N, H), for a batch and for a single example.")
 
 

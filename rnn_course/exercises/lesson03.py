@@ -112,12 +112,12 @@ _NOT_THE_LARGEST = ("a guarantee needs the largest singular value, not a typical
 
 _SIGMOID_GAMMA = ("gamma for the sigmoid is wrong: it is the largest value of the sigmoid's slope p (1 - p), with "
                   "p = sigmoid(a), not of the sigmoid itself; where is p (1 - p) largest?")
-_SIGMOID_GAMMA_UPSIDE_DOWN = ("gamma for the sigmoid is upside down: its slope is at most 1/4, so the bound multiplies "
-                              "sigma_max by 1/4, not by 4.")
+_SIGMOID_GAMMA_UPSIDE_DOWN = ("gamma for the sigmoid is upside down: the bound multiplies sigma_max by the sigmoid's "
+                              "largest slope, a number below 1, not by its inverse.")
 _SAME_GAMMA = ("gamma is not the same for every activation: 1/4 is the sigmoid's; the slopes of tanh and ReLU reach "
                "a larger value. Where is each largest?")
-_RELU_GAMMA = ("gamma for ReLU is wrong: its slope is 1 wherever the unit is active, so the largest value it takes "
-               "is 1.")
+_RELU_GAMMA = ("gamma for ReLU is wrong: the bound must hold for the largest slope the activation can have, and "
+               "ReLU's slope where the unit is active is not 0.")
 
 #: Rules learners often use instead of gamma * sigma_max < 1, each with what to tell them.
 VANISHING_MISTAKES = [
@@ -126,9 +126,9 @@ VANISHING_MISTAKES = [
                  "are 0.5, yet the largest singular value is about 1.65: some vectors grow in one step. The "
                  "guarantee needs sigma_max, not the spectral radius."),
     KnownMistake(lambda W, a: _singular_values(W)[0] < 1,
-                 "the activation's derivative bound gamma is missing: the slope of the activation also limits how "
-                 "much one step can stretch, and the sigmoid's never reaches 1, so even a W_hh with sigma_max = 3 "
-                 "can guarantee vanishing."),
+                 "the activation's derivative bound gamma is missing (or taken as 1 for every activation): the "
+                 "slope of the activation also limits how much one step can stretch, and the sigmoid's never "
+                 "reaches 1, so even a W_hh with sigma_max = 3 can guarantee vanishing."),
     KnownMistake(lambda W, a: {"sigmoid": 0.5}.get(a, 1.0) * _singular_values(W)[0] < 1, _SIGMOID_GAMMA),
     KnownMistake(lambda W, a: {"sigmoid": 4.0}.get(a, 1.0) * _singular_values(W)[0] < 1, _SIGMOID_GAMMA_UPSIDE_DOWN),
     KnownMistake(lambda W, a: 0.25 * _singular_values(W)[0] < 1, _SAME_GAMMA),

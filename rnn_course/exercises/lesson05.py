@@ -170,8 +170,7 @@ def _temperature_cases():
 
 compare_exercise("05.temperature_softmax", "Softmax with a temperature", solution=softmax_with_temperature,
                  cases=_temperature_cases, mistakes=TEMPERATURE_MISTAKES,
-                 hint="logits (C,) and a temperature > 0; return C probabilities that sum to 1. np.exp overflows "
-                      "above about 709: which shift of the scores leaves every p_i as it is and keeps every "
-                      "exponent <= 0?",
+                 hint="np.exp overflows above about 709: which shift of the scores leaves every p_i as it is and "
+                      "keeps every exponent <= 0? (logits (C,), a temperature > 0; C probabilities that sum to 1.)",
                  praise="a temperature below 1 sharpens the distribution, above 1 flattens it, and shifting by the "
                         "maximum keeps np.exp from overflowing.")

@@ -61,10 +61,10 @@ def _check_which_gate(answer):
                       "answer with the course's name of the gate that the third block drives.")
     if said == "g":
         raise Mistake("the third block is g in PyTorch's and Keras's order (i, f, g, o), but these are TF1 "
-                      "weights, stacked i, j, f, o: there the candidate j is second. Look up the order first.")
+                      "weights: look up TF1's stacked order in the table first.")
     if said == "o":
-        raise Mistake("o is third in CS231n's and Karpathy's order (i, f, o, g), but these are TF1 weights, "
-                      "stacked i, j, f, o.")
+        raise Mistake("o is third in CS231n's and Karpathy's order (i, f, o, g), but these are TF1 weights: look "
+                      "up TF1's stacked order in the table.")
     raise Mistake(f"the non-zero columns are {2 * PUZZLE_H}:{3 * PUZZLE_H}, the third of the four blocks; "
                   "in TF1's order i, j, f, o which gate is third?")
 
