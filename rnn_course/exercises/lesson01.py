@@ -6,8 +6,6 @@ explains it; the one matcher of :mod:`.core` compares the learner's result with 
 
 from __future__ import annotations
 
-import inspect
-
 import numpy as np
 
 from .. import mlp
@@ -24,6 +22,7 @@ from .core import (
     match_mistake,
     require_array,
 )
+from .matcher import source_of
 
 # --- 01.stable_sigmoid ------------------------------------------------------------------
 
@@ -62,14 +61,6 @@ SIGMOID_MISTAKES = [
 ]
 
 
-def _source(function) -> str:
-    """The learner's source code, or "" where Python cannot find it."""
-    try:
-        return inspect.getsource(function)
-    except (OSError, TypeError):
-        return ""
-
-
 def _overflow_message(answer, z, reported: str) -> str:
     """One line for an answer that overflows at z = +-1000: whether its values come out right once the
     warnings are silenced (the naive formula's do, as does np.where over two formulas, which computes both),
@@ -81,7 +72,7 @@ def _overflow_message(answer, z, reported: str) -> str:
             quiet = None
     if quiet is not None and quiet.shape == z.shape and _matches(quiet, sigmoid(z), tol=1e-12):
         where = ("even where np.where throws the result away (it computes both a and b for every element)"
-                 if "where" in _source(answer) else "and only the division that follows hides the overflow")
+                 if "where" in source_of(answer) else "and only the division that follows hides the overflow")
         return (f"your values come out right, but NumPy reported '{reported}' at z = +-1000: exp still receives "
                 f"e.g. 1000 somewhere, {where}; arrange that exp only ever sees numbers <= 0.")
     return (f"at z = +-1000 NumPy reported '{reported}': e^1000 is beyond the largest float64 (about 1.8e308); "

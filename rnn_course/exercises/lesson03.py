@@ -232,11 +232,21 @@ CLIP_MISTAKES = [
 ]
 
 
-def _clipped_like(clipped: dict, wrong: dict) -> bool:
-    """Whether the learner's clipped gradients are ``wrong``, key for key (False for anything malformed)."""
-    return set(clipped) == set(wrong) and all(
-        isinstance(clipped[k], np.ndarray) and clipped[k].shape == wrong[k].shape and np.allclose(clipped[k], wrong[k])
-        for k in wrong)
+def _pair(out):
+    """The learner's return value, a list of two read as the pair it is."""
+    return tuple(out) if isinstance(out, list) and len(out) == 2 else out
+
+
+def _named_clip(clipped: dict, grads: dict, max_norm: float, mistakes=CLIP_MISTAKES) -> str | None:
+    """The explanation of the first of ``mistakes`` whose clipping of ``grads`` the learner's ``clipped``
+    equals, key for key; None when none does (or ``clipped`` is malformed)."""
+    for mistake in mistakes:
+        wrong = mistake.compute(grads, max_norm)
+        if set(clipped) == set(wrong) and all(
+                isinstance(clipped[k], np.ndarray) and clipped[k].shape == wrong[k].shape
+                and np.allclose(clipped[k], wrong[k]) for k in wrong):
+            return mistake.explanation
+    return None
 
 
 def _grads(scale: float) -> dict:
@@ -248,15 +258,15 @@ def _grads(scale: float) -> dict:
 def _check_clip_grad_norm(answer):
     big = _grads(10.0)
     before = {k: g.copy() for k, g in big.items()}
-    out = attempt(answer, big, 1.0)
-    out = tuple(out) if isinstance(out, list) and len(out) == 2 else out      # [dict, norm] is a pair too
+    out = _pair(attempt(answer, big, 1.0))
     if not (isinstance(out, tuple) and len(out) == 2 and isinstance(out[0], dict)):
         raise Mistake("clip_grad_norm should return a pair: (dict of clipped gradients, norm before clipping); "
                       f"yours returned {type(out).__name__}"
                       + (f" of {len(out)} items." if isinstance(out, tuple | list) else "."))
     clipped, norm = out
-    if _clipped_like(clipped, _PER_ARRAY.compute(before, 1.0)):     # the choice the lesson asks about, whatever norm
-        raise Mistake(_PER_ARRAY.explanation)
+    per_array = _named_clip(clipped, before, 1.0, [_PER_ARRAY])    # the choice the lesson asks about, whatever norm
+    if per_array:
+        raise Mistake(per_array)
     if isinstance(norm, bool) or not isinstance(norm, int | float | np.number | np.ndarray) or np.ndim(norm) != 0:
         raise Mistake(f"the second value should be the gradients' norm before clipping, one number; yours is "
                       f"{'None' if norm is None else type(norm).__name__}.")
@@ -278,23 +288,20 @@ def _check_clip_grad_norm(answer):
         raise Mistake(f"the norm should be sqrt of the sum of squares of every entry of every gradient: "
                       f"{true_norm:.4g}; you returned {float(norm):.4g}.")
     if not all(np.allclose(got[k], expected[k]) for k in before):
-        for mistake in CLIP_MISTAKES:
-            wrong = mistake.compute(before, 1.0)
-            if all(np.allclose(got[k], wrong[k]) for k in before):
-                raise Mistake(mistake.explanation)
+        named = _named_clip(got, before, 1.0)
+        if named:
+            raise Mistake(named)
         raise Mistake(f"after clipping, the global norm should be max_norm = 1 and the direction unchanged; "
                       f"entry W_hh[0, 0] should be {expected['W_hh'][0, 0]:.4g}, yours is {got['W_hh'][0, 0]:.4g}.")
     other = _grads(10.0)                             # max_norm = 5: the factor is max_norm / ||g||, not 1 / ||g||
-    out = attempt(answer, {k: g.copy() for k, g in other.items()}, 5.0)
-    out = tuple(out) if isinstance(out, list) and len(out) == 2 else out
+    out = _pair(attempt(answer, {k: g.copy() for k, g in other.items()}, 5.0))
     if isinstance(out, tuple) and len(out) == 2 and isinstance(out[0], dict) and set(out[0]) == set(other):
         got5 = {k: require_array(out[0][k], other[k].shape, f"clipped[{k!r}] for max_norm = 5") for k in other}
         expected5, _ = clip_grad_norm(other, 5.0)
         if not all(np.allclose(got5[k], expected5[k]) for k in other):
-            for mistake in CLIP_MISTAKES:
-                wrong = mistake.compute(other, 5.0)
-                if all(np.allclose(got5[k], wrong[k]) for k in other):
-                    raise Mistake(mistake.explanation)
+            named = _named_clip(got5, other, 5.0)
+            if named:
+                raise Mistake(named)
             raise Mistake("with max_norm = 5 the clipped gradients should have global norm 5: scale them by "
                           "max_norm / ||g||.")
     small = _grads(0.01)

@@ -291,11 +291,19 @@ def is_placeholder(fn) -> bool:
     return all(c is None or c is Ellipsis or c == fn.__doc__ for c in constants)
 
 
+def source_of(fn) -> str:
+    """The source code of the learner's ``fn``, dedented; "" where Python cannot find it."""
+    try:
+        return textwrap.dedent(inspect.getsource(fn))
+    except (OSError, TypeError):
+        return ""
+
+
 def _function_body(fn):
     """The statements of ``fn``'s body, parsed from its source; None if the source is not available."""
     try:
-        tree = ast.parse(textwrap.dedent(inspect.getsource(fn)))
-    except (OSError, TypeError, SyntaxError, IndentationError):
+        tree = ast.parse(source_of(fn))
+    except (SyntaxError, IndentationError):
         return None
     for node in ast.walk(tree):
         if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.name == fn.__name__:
