@@ -1,71 +1,42 @@
-"""Lesson 5's three training runs in double and in single precision: the figures the lesson prints, and
-the time each run takes.
+"""Lesson 5 in double and in single precision: whether anything it prints changes, and what its training
+cells cost in each.
 
     python benchmarks/bench_lesson05_precision.py
 
-Lesson 5 trains in float32 so that Restart & Run All stays short. This script runs the same experiments
-with the lesson's default settings in float64 and in float32: the adding problem (three models, five
-seeds, T = 20, 500 steps), the forecasters (RNN and LSTM, seeds 0 and 1, kept after 200, 400 and 800
-steps) and the character model (500 steps). It prints each figure as the lesson prints it, so the two
-blocks can be compared line by line. The printout is kept in benchmarks/results/lesson05_precision.txt.
+Lesson 5 trains in float32 (``DTYPE = np.float32`` in its settings cell) so that Restart & Run All stays
+short. This script runs the lesson itself twice in a fresh kernel, as it is and with ``DTYPE = np.float64``
+(the file is never written), with the runner of bench_notebook_times.py. It prints the seconds of the three
+training cells (the five seeds of each adding-problem model, the forecasters, the character model) and of
+the whole run, then compares every text output of the two runs, cell by cell (the progress bar's cell,
+marked NBVAL_IGNORE_OUTPUT, is left out). The printout is kept in benchmarks/results/lesson05_precision.txt.
 """
 
 from __future__ import annotations
 
-import time
+from pathlib import Path
 
-import numpy as np
+from bench_notebook_times import run_cells
 
-from rnn_course import ensemble, experiments, tasks
-
-ADDING = (("rnn", 32), ("rnn", 65), ("lstm", 32))
-BUDGETS, FORECAST_SEEDS, WINDOW, HORIZON = (200, 400, 800), (0, 1), 24, 40
-
-
-def adding(dtype) -> list[str]:
-    x_test, y_test = experiments.adding_test_set(20)
-    runs = [ensemble.train_adding_seeds(cell, 20, (0, 1, 2, 3, 4), hidden_size=H, steps=500,
-                                        x_test=x_test, y_test=y_test, dtype=dtype) for cell, H in ADDING]
-    return [ensemble.seed_table(runs, floor=0.10), ensemble.mse_table(runs, ceiling=0.1)]
-
-
-def forecast(dtype) -> list[str]:
-    series = tasks.noisy_sines(800, np.random.default_rng(1))
-    clean = tasks.noisy_sines(800, np.random.default_rng(1), noise=0.0)
-    origins = np.arange(600, len(series) - HORIZON + 1, 4)
-    contexts = series[origins[None, :] + np.arange(-WINDOW, 0)[:, None]]
-    truth = clean[origins[None, :] + np.arange(HORIZON)[:, None]]
-    lines = [f"{'forecast RMSE':<24}" + "".join(f"{f'{b} steps':>12}" for b in BUDGETS)]
-    for cell in ("rnn", "lstm"):
-        runs = ensemble.train_forecasters(cell, series[:600], WINDOW, FORECAST_SEEDS, hidden_size=16,
-                                          steps=max(BUDGETS), snapshots=BUDGETS, dtype=dtype)
-        for seed, run in runs.items():
-            errors = [experiments.rmse(experiments.rollout(run.snapshots[b], contexts, HORIZON), truth)
-                      for b in BUDGETS]
-            lines.append(f"{cell.upper() + ', seed ' + str(seed):<24}" + "".join(f"{e:>12.2f}" for e in errors))
-    return lines
-
-
-def char_model(dtype) -> list[str]:
-    text = tasks.load_text("sonnets")
-    vocab = tasks.CharVocab(text)
-    ids = vocab.encode(text)
-    held_out = text.rfind("SONNET")
-    run = experiments.train_char_lm(ids[:held_out], len(vocab), valid_ids=ids[held_out:], hidden_size=64, T=25,
-                                    steps=500, seed=0, progress=False, dtype=dtype)
-    return [f"character model after 500 steps: training text {run.train_loss[-1]:.1f}, held-out sonnet "
-            f"{run.valid_loss[-1]:.1f}; lowest held-out {min(run.valid_loss):.1f} after {run.best_step} steps"]
+LESSON = Path(__file__).resolve().parents[1] / "notebooks" / "05_rnn_vs_lstm.ipynb"
+SETTING = "DTYPE = np.float32"
+TRAINING = {"adding problem, 3 models x 5 seeds": "ensemble.train_adding_seeds(",
+            "forecasters": "ensemble.train_forecasters(", "character model": "experiments.train_char_lm("}
 
 
 def main() -> int:
-    for dtype in (np.float64, np.float32):
-        print(f"=== {np.dtype(dtype).name} ===")
-        for name, experiment in (("adding problem", adding), ("forecasters", forecast),
-                                 ("character model", char_model)):
-            start = time.perf_counter()
-            lines = experiment(dtype)
-            print("\n".join(lines))
-            print(f"({name}: {time.perf_counter() - start:.1f} s)\n")
+    runs = {}
+    for dtype in ("float64", "float32"):
+        ran = runs[dtype] = run_cells(LESSON, replace=(SETTING, f"DTYPE = np.{dtype}"))
+        print(f"=== {dtype} ===")
+        training = {name: sum(cell[2] for cell in ran if call in cell[1]) for name, call in TRAINING.items()}
+        for name, seconds in training.items():
+            print(f"{name + ' (its cell)':<46}{seconds:6.1f} s")
+        print(f"{'training cells together':<46}{sum(training.values()):6.1f} s")
+        print(f"{'Restart & Run All':<46}{sum(cell[2] for cell in ran):6.1f} s\n")
+    compared = [(a, b) for a, b in zip(runs["float64"], runs["float32"]) if "NBVAL_IGNORE_OUTPUT" not in a[1]]
+    differ = [a[0] for a, b in compared if a[3] != b[3]]
+    print(f"text outputs of {len(compared)} code cells compared: "
+          + (f"cells {differ} differ" if differ else "every one is the same in float64 and float32"))
     return 0
 
 
